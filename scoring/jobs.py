@@ -1,0 +1,148 @@
+"""RQ jobs. Module-level, take ids, safe to run twice; enqueued after commit.
+
+Job functions run inside an app context: the one already pushed (tests,
+`flask laurel worker`), or one made once per process for a plain `rq worker`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import os
+
+from flask import current_app, has_app_context
+from rq import Queue, Retry
+from sqlalchemy import exists, select
+
+from recognition.extensions import db, redis_connection
+from recognition.people import Employee
+from scoring.models import Event, PointAward
+
+log = logging.getLogger(__name__)
+
+RETRY = Retry(max=5, interval=[2, 10, 30, 120, 600])
+JOB_TIMEOUT = 600
+_process_app = None
+_engine_pid: int | None = None
+
+
+def in_app_context(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if has_app_context():
+            _forget_inherited_connections()
+            return func(*args, **kwargs)
+        global _process_app
+        if _process_app is None:
+            from app import create_app
+
+            _process_app = create_app()
+        with _process_app.app_context():
+            _forget_inherited_connections()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+    return wrapper
+
+
+def _forget_inherited_connections() -> None:
+    """A forked work horse must not reuse its parent's database connections."""
+    global _engine_pid
+    if _engine_pid != os.getpid():
+        if _engine_pid is not None:
+            db.engine.dispose(close=False)
+        _engine_pid = os.getpid()
+
+
+def queue() -> Queue:
+    return Queue(current_app.config["LAUREL_QUEUE"], connection=redis_connection())
+
+
+def enqueue(func, *args, **kwargs):
+    """Enqueue a job; call only after the transaction that it depends on committed."""
+    return queue().enqueue(
+        func,
+        *args,
+        retry=RETRY,
+        job_timeout=JOB_TIMEOUT,
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+        **kwargs,
+    )
+
+
+def enqueue_scoring(event_ids: list[int]) -> None:
+    if not event_ids:
+        return
+    try:
+        enqueue(score_events_job, event_ids)
+    except Exception:
+        # The events are committed; `flask laurel score-pending` picks them up.
+        log.exception("could not enqueue scoring for %d events", len(event_ids))
+
+
+@in_app_context
+def score_events_job(event_ids: list[int]) -> dict:
+    from scoring.ledger import score_events
+
+    return dataclasses.asdict(score_events(event_ids))
+
+
+@in_app_context
+def score_pending_job(employee_ref: str | None = None) -> dict:
+    """Score events still without ledger rows (held events once the person exists)."""
+    from scoring.ledger import score_events
+
+    totals = {"scored": 0, "already_scored": 0, "held": 0, "points": 0}
+    for batch in pending_event_batches(employee_ref):
+        result = dataclasses.asdict(score_events(batch))
+        for key in totals:
+            totals[key] += result[key]
+    return totals
+
+
+def pending_event_batches(employee_ref: str | None = None, size: int = 1000):
+    from scoring.rulesets import live_scoring
+
+    gen = live_scoring().generation
+    last = 0
+    while True:
+        query = (
+            select(Event.id)
+            .join(Employee, Employee.external_id == Event.employee_ref)
+            .where(
+                Event.id > last,
+                ~exists().where(
+                    PointAward.generation == gen,
+                    PointAward.cause_type == "event",
+                    PointAward.cause_id == Event.id,
+                ),
+            )
+            .order_by(Event.id)
+            .limit(size)
+        )
+        if employee_ref is not None:
+            query = query.where(Event.employee_ref == employee_ref)
+        ids = list(db.session.scalars(query))
+        db.session.commit()
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+@in_app_context
+def resync_person_job(employee_id: int, old_team: str | None = None) -> None:
+    from scoring.ledger import resync_person
+
+    resync_person(employee_id, old_team)
+
+
+@in_app_context
+def build_rolling_job() -> None:
+    from scoring.ledger import build_rolling_boards, org_today
+
+    build_rolling_boards(org_today())

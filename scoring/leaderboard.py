@@ -1,0 +1,311 @@
+"""Leaderboards: Redis sorted sets per scope and period, derived from SQL.
+
+Every board is written with absolute totals computed from SQL (ZADD, never
+ZINCRBY), so replaying a write changes nothing. Keys share the hash tag
+`{org}` so one Lua script may read a board and the people hash together,
+also on Redis Cluster. Reads are O(log N): ranks come from ZREVRANK/ZCOUNT.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import redis
+
+from scoring.periods import PERIODS, Window, window_for
+
+ROLLING_TTL = dt.timedelta(days=2)
+WRITE_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Boards:
+    """The key space of one organisation's boards."""
+
+    org: str
+
+    @property
+    def prefix(self) -> str:
+        return f"lb:{{{self.org}}}:"
+
+    def key(self, window: Window, team: str | None = None) -> str:
+        scope = "org" if team is None else f"t:{team}"
+        return f"{self.prefix}b:{scope}:{window.suffix}"
+
+    @property
+    def people(self) -> str:
+        """member (internal id) -> JSON [employee_id, name, team] of ranked people."""
+        return f"{self.prefix}people"
+
+    @property
+    def ids(self) -> str:
+        """employee_id (HR id) -> member, to find a person by the id integrations use."""
+        return f"{self.prefix}ids"
+
+    def rolling_ready(self, window: Window) -> str:
+        return f"{self.prefix}ready:{window.suffix}"
+
+    @property
+    def build_lock(self) -> str:
+        return f"{self.prefix}build-lock"
+
+
+@dataclass(frozen=True)
+class PersonCard:
+    member: str
+    employee_id: str
+    name: str
+    team: str | None
+
+    def as_json(self) -> str:
+        return json.dumps([self.employee_id, self.name, self.team])
+
+
+def board_writes(
+    boards: Boards, totals: Iterable[tuple[Window, str, str | None, int]]
+) -> dict[str, dict[str, int]]:
+    """Group (window, member, team, points) into {key: {member: points}} for org and team."""
+    grouped: dict[str, dict[str, int]] = defaultdict(dict)
+    for window, member, team, points in totals:
+        grouped[boards.key(window)][member] = points
+        if team:
+            grouped[boards.key(window, team)][member] = points
+    return grouped
+
+
+def write_boards(
+    r: redis.Redis,
+    boards: Boards,
+    values: Mapping[str, Mapping[str, int]],
+    people: Iterable[PersonCard] = (),
+) -> None:
+    """Set absolute totals; a total of zero takes the person off that board."""
+    pipe = r.pipeline(transaction=False)
+    for key, members in values.items():
+        positive = {m: p for m, p in members.items() if p > 0}
+        gone = [m for m, p in members.items() if p <= 0]
+        if positive:
+            pipe.zadd(key, positive)
+        if gone:
+            pipe.zrem(key, *gone)
+        if ":b:" in key and ":d" in key.rsplit(":", 1)[-1][:2]:
+            pipe.expire(key, ROLLING_TTL)
+    _write_people(pipe, boards, people)
+    pipe.execute()
+
+
+def _write_people(pipe, boards: Boards, people: Iterable[PersonCard]) -> None:
+    cards = {p.member: p.as_json() for p in people}
+    if cards:
+        pipe.hset(boards.people, mapping=cards)
+        pipe.hset(boards.ids, mapping={json.loads(v)[0]: m for m, v in cards.items()})
+
+
+def forget_person(r: redis.Redis, boards: Boards, member: str, team: str) -> None:
+    """Take a person off every board of a team (after they moved to another team)."""
+    pipe = r.pipeline(transaction=False)
+    for key in r.scan_iter(match=f"{boards.prefix}b:t:{team}:*", count=1000):
+        pipe.zrem(key, member)
+    pipe.execute()
+
+
+def replace_boards(
+    r: redis.Redis,
+    boards: Boards,
+    values: Mapping[str, Mapping[str, int]],
+    people: Iterable[PersonCard] | None = None,
+    stale_pattern: str | None = None,
+) -> None:
+    """Rebuild whole boards: write each into a scratch key and rename it over the live one.
+
+    Keys matching `stale_pattern` that are not rebuilt are deleted (a board
+    whose people all dropped to zero). Callers hold the scoring lock, so no
+    job writes to these boards meanwhile.
+    """
+    for key, members in values.items():
+        scratch = f"{key}:rebuild"
+        r.delete(scratch)
+        items = [(m, p) for m, p in members.items() if p > 0]
+        for start in range(0, len(items), WRITE_CHUNK):
+            r.zadd(scratch, dict(items[start : start + WRITE_CHUNK]))
+        if items:
+            if _is_rolling(key):
+                r.expire(scratch, ROLLING_TTL)
+            r.rename(scratch, key)
+        else:
+            r.delete(key)
+    if stale_pattern:
+        stale = [
+            k for k in r.scan_iter(match=stale_pattern, count=1000) if k.decode() not in values
+        ]
+        for start in range(0, len(stale), 500):
+            r.delete(*stale[start : start + 500])
+    if people is not None:
+        cards = list(people)
+        for target in (boards.people, boards.ids):
+            r.delete(f"{target}:rebuild")
+        pipe = r.pipeline(transaction=False)
+        for start in range(0, len(cards), WRITE_CHUNK):
+            _write_people_to(pipe, boards, cards[start : start + WRITE_CHUNK], suffix=":rebuild")
+        pipe.execute()
+        for target in (boards.people, boards.ids):
+            if r.exists(f"{target}:rebuild"):
+                r.rename(f"{target}:rebuild", target)
+            else:
+                r.delete(target)
+
+
+def _write_people_to(pipe, boards: Boards, cards: list[PersonCard], suffix: str) -> None:
+    if cards:
+        pipe.hset(boards.people + suffix, mapping={c.member: c.as_json() for c in cards})
+        pipe.hset(boards.ids + suffix, mapping={c.employee_id: c.member for c in cards})
+
+
+def _is_rolling(key: str) -> bool:
+    return key.rsplit(":", 1)[-1].startswith("d")
+
+
+# One round trip for a board read: total, top N, the person's neighbourhood and names.
+_READ_SCRIPT = """
+local board, people, ids = KEYS[1], KEYS[2], KEYS[3]
+local limit = tonumber(ARGV[1])
+local who = ARGV[2]
+local total = redis.call('ZCARD', board)
+local top = {}
+if limit > 0 then top = redis.call('ZREVRANGE', board, 0, limit - 1, 'WITHSCORES') end
+local around, start, above = {}, -1, 0
+if who ~= '' then
+  local member = redis.call('HGET', ids, who)
+  if member then
+    local pos = redis.call('ZREVRANK', board, member)
+    if pos then
+      start = math.max(pos - 2, 0)
+      around = redis.call('ZREVRANGE', board, start, pos + 2, 'WITHSCORES')
+      above = redis.call('ZCOUNT', board, '(' .. around[2], '+inf')
+    end
+  end
+end
+local names = {}
+local wanted = {}
+for i = 1, #top, 2 do wanted[#wanted + 1] = top[i] end
+for i = 1, #around, 2 do wanted[#wanted + 1] = around[i] end
+if #wanted > 0 then names = redis.call('HMGET', people, unpack(wanted)) end
+return {total, top, start, above, around, names}
+"""
+
+# Rank and points of one member on several boards: rank = 1 + people strictly ahead.
+_RANKS_SCRIPT = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local score = redis.call('ZSCORE', key, ARGV[1])
+  if score then
+    out[#out + 1] = redis.call('ZCOUNT', key, '(' .. score, '+inf') + 1
+    out[#out + 1] = score
+  else
+    out[#out + 1] = false
+    out[#out + 1] = false
+  end
+end
+return out
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    rank: int
+    member: str
+    employee_id: str
+    name: str
+    team: str | None
+    points: int
+
+    def as_dict(self) -> dict:
+        return {
+            "rank": self.rank,
+            "employee_id": self.employee_id,
+            "name": self.name,
+            "team": self.team,
+            "points": self.points,
+        }
+
+
+@dataclass(frozen=True)
+class BoardView:
+    window: Window
+    team: str | None
+    total: int
+    entries: list[Entry]
+    around: list[Entry]
+
+    def as_dict(self, tz: ZoneInfo) -> dict:
+        start, end = self.window.bounds(tz)
+        return {
+            "period": self.window.period,
+            "window": {
+                "start": start.isoformat() if start else None,
+                "end": end.isoformat() if end else None,
+            },
+            "team": self.team,
+            "total": self.total,
+            "entries": [e.as_dict() for e in self.entries],
+            "around": [e.as_dict() for e in self.around],
+        }
+
+
+class BoardReader:
+    """Reads boards for one organisation; scripts are registered once per client."""
+
+    def __init__(self, r: redis.Redis, boards: Boards):
+        self.r = r
+        self.boards = boards
+        self._read = r.register_script(_READ_SCRIPT)
+        self._ranks = r.register_script(_RANKS_SCRIPT)
+
+    def read(self, window: Window, team: str | None, limit: int, around: str | None) -> BoardView:
+        total, top, start, above, near, names = self._read(
+            keys=[self.boards.key(window, team), self.boards.people, self.boards.ids],
+            args=[limit, around or ""],
+        )
+        cards = iter(names)
+        entries = _ranked(_pairs(top), 0, 0, cards)
+        neighbours = _ranked(_pairs(near), start, above, cards) if near else []
+        return BoardView(window, team, total, entries, neighbours)
+
+    def ranks(self, member: str, keys: list[str]) -> list[tuple[int, int] | None]:
+        flat = self._ranks(keys=keys, args=[member])
+        out = []
+        for rank, score in zip(flat[::2], flat[1::2], strict=True):
+            out.append(None if rank is None else (int(rank), int(float(score))))
+        return out
+
+
+def _pairs(flat: list) -> list[tuple[str, int]]:
+    return [(m.decode(), int(float(s))) for m, s in zip(flat[::2], flat[1::2], strict=True)]
+
+
+def _ranked(rows: list[tuple[str, int]], start: int, above: int, cards) -> list[Entry]:
+    """Competition ranking (1, 2, 2, 4) over a contiguous slice starting at `start`.
+
+    `above` counts people with strictly more points than the slice's first row.
+    """
+    entries: list[Entry] = []
+    for offset, (member, points) in enumerate(rows):
+        if entries and points == entries[-1].points:
+            rank = entries[-1].rank
+        elif not entries:
+            rank = above + 1
+        else:
+            rank = start + offset + 1
+        raw = next(cards)
+        employee_id, name, team = json.loads(raw) if raw else (member, "(unknown)", None)
+        entries.append(Entry(rank, member, employee_id, name, team, points))
+    return entries
+
+
+def current_windows(today: dt.date) -> dict[str, Window]:
+    return {period: window_for(period, today) for period in PERIODS}

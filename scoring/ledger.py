@@ -1,0 +1,448 @@
+"""The score job's storage side: feed pure rules, write the ledger, refresh boards.
+
+One transaction per job. Per person, scoring is serialised on their
+`employee_scores` row (SELECT ... FOR UPDATE on PostgreSQL; SQLite has one
+writer at a time), which makes the daily caps hold with many workers, and
+lets the job write absolute board totals to Redis before it commits: two jobs
+for one person can never write their totals out of order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import and_, case, delete, func, insert, select, tuple_
+
+from recognition.clock import utcnow
+from recognition.extensions import begin_write, db, redis_connection
+from recognition.people import Employee, Team
+from scoring.leaderboard import (
+    ROLLING_TTL,
+    Boards,
+    PersonCard,
+    board_writes,
+    replace_boards,
+    write_boards,
+)
+from scoring.models import DailyTotal, EmployeeScore, Event, PointAward
+from scoring.periods import Window, local_day, window_for, windows_touched
+from scoring.rules import SHARE, DayState, ScorableEvent, score_event
+from scoring.rulesets import ensure_scoring_setup, live_scoring
+from scoring.storage import lock_scoring, upsert
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    scored: int
+    already_scored: int
+    held: int
+    points: int
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    external_id: str
+    name: str
+    team: str | None
+    active: bool
+
+    @property
+    def member(self) -> str:
+        return str(self.id)
+
+    def card(self) -> PersonCard:
+        return PersonCard(self.member, self.external_id, self.name, self.team)
+
+
+def org_boards() -> Boards:
+    return Boards(current_app.config["LAUREL_ORG"])
+
+
+def org_today() -> dt.date:
+    return local_day(utcnow(), current_app.config["LAUREL_TZ"])
+
+
+def score_events(event_ids: list[int]) -> ScoreResult:
+    """Score these events exactly once; safe to run twice or beside another worker."""
+    ensure_scoring_setup()
+    begin_write(db.session)
+    try:
+        result = _score_events(sorted(set(event_ids)))
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return result
+
+
+def _score_events(event_ids: list[int]) -> ScoreResult:
+    live = live_scoring()
+    gen, rules = live.generation, live.ruleset
+    tz = current_app.config["LAUREL_TZ"]
+    events = db.session.scalars(select(Event).where(Event.id.in_(event_ids))).all()
+    people = _people_by_ref({e.employee_ref for e in events})
+    known = [e for e in events if e.employee_ref in people]
+    held = len(events) - len(known)
+    if not known:
+        return ScoreResult(0, 0, held, 0)
+
+    person_ids = sorted({people[e.employee_ref].id for e in known})
+    _lock_people(gen, person_ids)
+    done = set(
+        db.session.scalars(
+            select(PointAward.cause_id).where(
+                PointAward.generation == gen,
+                PointAward.cause_type == "event",
+                PointAward.cause_id.in_([e.id for e in known]),
+            )
+        )
+    )
+    todo = sorted((e for e in known if e.id not in done), key=lambda e: e.id)
+    if not todo:
+        return ScoreResult(0, len(known), held, 0)
+
+    day_of = {e.id: local_day(e.occurred_at, tz) for e in todo}
+    keys = {(people[e.employee_ref].id, day_of[e.id]) for e in todo}
+    states = _day_states(gen, keys)
+    rows = []
+    gained: dict[int, int] = defaultdict(int)
+    added: dict[tuple[int, dt.date], int] = defaultdict(int)
+    for event in todo:
+        person = people[event.employee_ref]
+        key = (person.id, day_of[event.id])
+        award, states[key] = score_event(
+            ScorableEvent(event.type, event.network, event.count), states[key], rules
+        )
+        gained[person.id] += award.points
+        added[key] += award.points
+        rows.append(
+            {
+                "generation": gen,
+                "employee_id": person.id,
+                "cause_type": "event",
+                "cause_id": event.id,
+                "rule": award.rule,
+                "points": award.points,
+                "base_points": award.base_points,
+                "capped": award.capped,
+                "ruleset_version": rules.version,
+                "reason": award.reason,
+                "local_day": key[1],
+                "occurred_at": event.occurred_at,
+            }
+        )
+    db.session.execute(insert(PointAward), rows)
+    _save_day_states(gen, {k: states[k] for k in keys}, added)
+    _add_to_scores(gen, gained)
+    touched = {(people[e.employee_ref].id, day_of[e.id]) for e in todo}
+    refresh_boards(gen, {p.id: p for p in people.values()}, touched)
+    return ScoreResult(len(todo), len(done), held, sum(gained.values()))
+
+
+def _people_by_ref(refs: set[str]) -> dict[str, Person]:
+    rows = db.session.execute(
+        select(Employee.id, Employee.external_id, Employee.name, Team.slug, Employee.active)
+        .outerjoin(Team, Employee.team_id == Team.id)
+        .where(Employee.external_id.in_(refs))
+    )
+    return {row.external_id: Person(*row) for row in rows}
+
+
+def _lock_people(gen: int, person_ids: list[int]) -> None:
+    stmt = upsert(EmployeeScore.__table__).on_conflict_do_nothing()
+    db.session.execute(
+        stmt, [{"generation": gen, "employee_id": p, "points": 0} for p in person_ids]
+    )
+    # Lock in id order: two jobs sharing people then queue instead of deadlocking.
+    db.session.execute(
+        select(EmployeeScore.employee_id)
+        .where(EmployeeScore.generation == gen, EmployeeScore.employee_id.in_(person_ids))
+        .order_by(EmployeeScore.employee_id)
+        .with_for_update()
+    ).all()
+
+
+def _day_states(gen: int, keys: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], DayState]:
+    states = {key: DayState() for key in keys}
+    rows = db.session.execute(
+        select(DailyTotal).where(
+            DailyTotal.generation == gen,
+            tuple_(DailyTotal.employee_id, DailyTotal.local_day).in_(list(keys)),
+        )
+    ).scalars()
+    for row in rows:
+        states[(row.employee_id, row.local_day)] = DayState(
+            row.scoring_shares, row.share_points, row.engagement_points
+        )
+    return states
+
+
+def _save_day_states(
+    gen: int, states: dict[tuple[int, dt.date], DayState], added: dict[tuple[int, dt.date], int]
+) -> None:
+    """Store what the caps used (absolute) and add the day's new points.
+
+    `points` is added to rather than overwritten because kudos and nominations
+    also land on the day without passing through the event caps.
+    """
+    table = DailyTotal.__table__
+    stmt = upsert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["generation", "employee_id", "local_day"],
+        set_={
+            "scoring_shares": stmt.excluded.scoring_shares,
+            "share_points": stmt.excluded.share_points,
+            "engagement_points": stmt.excluded.engagement_points,
+            "points": table.c.points + stmt.excluded.points,
+        },
+    )
+    db.session.execute(
+        stmt,
+        [
+            {
+                "generation": gen,
+                "employee_id": person,
+                "local_day": day,
+                "scoring_shares": state.scoring_shares,
+                "share_points": state.share_points,
+                "engagement_points": state.engagement_points,
+                "points": added.get((person, day), 0),
+            }
+            for (person, day), state in states.items()
+        ],
+    )
+
+
+def _add_to_scores(gen: int, gained: dict[int, int]) -> None:
+    for person, points in gained.items():
+        if points:
+            db.session.execute(
+                EmployeeScore.__table__.update()
+                .where(
+                    EmployeeScore.generation == gen,
+                    EmployeeScore.employee_id == person,
+                )
+                .values(points=EmployeeScore.points + points)
+            )
+
+
+def refresh_boards(gen: int, people: dict[int, Person], touched: set[tuple[int, dt.date]]) -> None:
+    """Write absolute totals for the boards these (person, local day) pairs affect."""
+    today = org_today()
+    wanted: dict[Window, set[int]] = defaultdict(set)
+    for person, day in touched:
+        for window in windows_touched(day, today):
+            wanted[window].add(person)
+    totals: list[tuple[Window, str, str | None, int]] = []
+    for window, persons in wanted.items():
+        sums = window_totals(gen, window, persons)
+        for person_id in persons:
+            person = people[person_id]
+            points = sums.get(person_id, 0) if person.active else 0
+            totals.append((window, person.member, person.team, points))
+    boards = org_boards()
+    write_boards(
+        redis_connection(),
+        boards,
+        board_writes(boards, totals),
+        [p.card() for p in people.values()],
+    )
+
+
+def window_totals(gen: int, window: Window, persons: set[int] | None = None) -> dict[int, int]:
+    """Points per person within a window, from the daily rollup (all-time: the score row)."""
+    if window.first is None:
+        query = select(EmployeeScore.employee_id, EmployeeScore.points).where(
+            EmployeeScore.generation == gen
+        )
+        if persons is not None:
+            query = query.where(EmployeeScore.employee_id.in_(persons))
+    else:
+        query = (
+            select(DailyTotal.employee_id, func.sum(DailyTotal.points))
+            .where(
+                and_(
+                    DailyTotal.generation == gen,
+                    DailyTotal.local_day >= window.first,
+                    DailyTotal.local_day < window.end,
+                )
+            )
+            .group_by(DailyTotal.employee_id)
+        )
+        if persons is not None:
+            query = query.where(DailyTotal.employee_id.in_(persons))
+    return {person: int(points) for person, points in db.session.execute(query)}
+
+
+def person_totals(gen: int, person_id: int, today: dt.date) -> dict[str, int]:
+    """Points per current period for one person, from SQL."""
+    out = {}
+    for period in ("week", "month", "30d", "all"):
+        out[period] = window_totals(gen, window_for(period, today), {person_id}).get(person_id, 0)
+    return out
+
+
+def resync_person(employee_id: int, old_team: str | None = None) -> None:
+    """Rewrite one person's entries on every board they have points on.
+
+    Used after a directory change: a new team, a new name, deactivation.
+    """
+    ensure_scoring_setup()
+    begin_write(db.session)
+    gen = live_scoring().generation
+    person = _people_by_id({employee_id}).get(employee_id)
+    if person is None:
+        db.session.rollback()
+        return
+    _lock_people(gen, [employee_id])
+    r = redis_connection()
+    boards = org_boards()
+    if old_team and old_team != person.team:
+        from scoring.leaderboard import forget_person
+
+        forget_person(r, boards, person.member, old_team)
+    days = db.session.scalars(
+        select(DailyTotal.local_day).where(
+            DailyTotal.generation == gen, DailyTotal.employee_id == employee_id
+        )
+    ).all()
+    refresh_boards(gen, {employee_id: person}, {(employee_id, day) for day in days})
+    db.session.commit()
+
+
+def _people_by_id(ids: set[int]) -> dict[int, Person]:
+    rows = db.session.execute(
+        select(Employee.id, Employee.external_id, Employee.name, Team.slug, Employee.active)
+        .outerjoin(Team, Employee.team_id == Team.id)
+        .where(Employee.id.in_(ids))
+    )
+    return {row.id: Person(*row) for row in rows}
+
+
+def _all_people() -> dict[int, Person]:
+    rows = db.session.execute(
+        select(
+            Employee.id, Employee.external_id, Employee.name, Team.slug, Employee.active
+        ).outerjoin(Team, Employee.team_id == Team.id)
+    )
+    return {row.id: Person(*row) for row in rows}
+
+
+def build_rolling_boards(today: dt.date) -> None:
+    """Build today's rolling 30-day boards (org and every team) from SQL.
+
+    Holds the scoring lock while writing, so no job changes a total between
+    the read and the write; jobs then keep the board current through the day.
+    """
+    ensure_scoring_setup()
+    begin_write(db.session)
+    lock_scoring(["employee_scores"])
+    gen = live_scoring().generation
+    window = window_for("30d", today)
+    people = _all_people()
+    sums = window_totals(gen, window)
+    boards = org_boards()
+    values = board_writes(
+        boards,
+        (
+            (window, people[p].member, people[p].team, pts)
+            for p, pts in sums.items()
+            if p in people and people[p].active
+        ),
+    )
+    values.setdefault(boards.key(window), {})
+    r = redis_connection()
+    replace_boards(r, boards, values, stale_pattern=f"{boards.prefix}b:t:*:{window.suffix}")
+    r.set(boards.rolling_ready(window), "1", ex=ROLLING_TTL)
+    db.session.commit()
+
+
+def rebuild_derived() -> dict[str, int]:
+    """Recompute daily totals, all-time scores and every board from the ledger."""
+    ensure_scoring_setup()
+    begin_write(db.session)
+    lock_scoring(["employee_scores", "daily_totals"])
+    gen = live_scoring().generation
+    _rebuild_rollups(gen)
+    today = org_today()
+    people = _all_people()
+    rolling = window_for("30d", today)
+    totals: list[tuple[Window, str, str | None, int]] = []
+    per_window: dict[Window, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    rows = db.session.execute(
+        select(DailyTotal.employee_id, DailyTotal.local_day, DailyTotal.points)
+        .where(DailyTotal.generation == gen, DailyTotal.points != 0)
+        .execution_options(yield_per=10_000)
+    )
+    for person_id, day, points in rows:
+        for period in ("week", "month"):
+            per_window[window_for(period, day)][person_id] += points
+        if rolling.contains(day):
+            per_window[rolling][person_id] += points
+    per_window[window_for("all", today)] = window_totals(gen, window_for("all", today))
+    for window, sums in per_window.items():
+        for person_id, points in sums.items():
+            person = people.get(person_id)
+            if person is not None and person.active:
+                totals.append((window, person.member, person.team, points))
+    boards = org_boards()
+    values = board_writes(boards, totals)
+    r = redis_connection()
+    replace_boards(
+        r,
+        boards,
+        values,
+        people=[p.card() for p in people.values()],
+        stale_pattern=f"{boards.prefix}b:*",
+    )
+    r.set(boards.rolling_ready(rolling), "1", ex=ROLLING_TTL)
+    db.session.commit()
+    return {"people": len(people), "boards": len(values), "entries": len(totals)}
+
+
+def _rebuild_rollups(gen: int) -> None:
+    """Daily totals and all-time scores again from the ledger rows of `gen`."""
+    a = PointAward
+    is_event = a.cause_type == "event"
+    is_share = and_(is_event, a.rule == SHARE)
+    db.session.execute(delete(DailyTotal).where(DailyTotal.generation == gen))
+    db.session.execute(delete(EmployeeScore).where(EmployeeScore.generation == gen))
+    daily = (
+        select(
+            a.generation,
+            a.employee_id,
+            a.local_day,
+            func.sum(case((and_(is_share, a.capped.is_(False)), 1), else_=0)),
+            func.sum(case((is_share, a.points), else_=0)),
+            func.sum(case((and_(is_event, a.rule != SHARE), a.points), else_=0)),
+            func.sum(a.points),
+        )
+        .where(a.generation == gen)
+        .group_by(a.generation, a.employee_id, a.local_day)
+    )
+    db.session.execute(
+        insert(DailyTotal).from_select(
+            [
+                "generation",
+                "employee_id",
+                "local_day",
+                "scoring_shares",
+                "share_points",
+                "engagement_points",
+                "points",
+            ],
+            daily,
+        )
+    )
+    scores = (
+        select(a.generation, a.employee_id, func.sum(a.points))
+        .where(a.generation == gen)
+        .group_by(a.generation, a.employee_id)
+    )
+    db.session.execute(
+        insert(EmployeeScore).from_select(["generation", "employee_id", "points"], scores)
+    )

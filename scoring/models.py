@@ -1,0 +1,130 @@
+"""Tables of the scoring spine: the event log, rulesets, the ledger and its rollups."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from recognition.clock import utcnow
+from recognition.extensions import BigId, UTCDateTime, db
+
+
+class Event(db.Model):
+    """An accepted share or engagement event. Append-only: never updated or deleted."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        CheckConstraint("count >= 1", name="count_positive"),
+        Index("ix_events_employee_ref", "employee_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(16))
+    # The HR id as the integration sent it; it may name nobody yet (a held event).
+    employee_ref: Mapped[str] = mapped_column(String(64))
+    network: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    content_id: Mapped[str | None] = mapped_column(String(200))
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    # sha256 of the normalised payload: a redelivery with the same key but another
+    # payload is a conflict, not a duplicate.
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RulesetVersion(db.Model):
+    __tablename__ = "rulesets"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    document: Mapped[dict] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class LedgerGeneration(db.Model):
+    """A full scoring of the event log. Exactly one is live; re-scoring builds another."""
+
+    __tablename__ = "ledger_generations"
+    __table_args__ = (
+        CheckConstraint("state IN ('live', 'building', 'retired')", name="state"),
+        # At most one live generation.
+        Index(
+            "uq_ledger_generations_live",
+            "state",
+            unique=True,
+            sqlite_where=db.text("state = 'live'"),
+            postgresql_where=db.text("state = 'live'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ruleset_version: Mapped[int] = mapped_column(ForeignKey("rulesets.version"))
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PointAward(db.Model):
+    """The ledger. Append-only; one row per (generation, cause, rule)."""
+
+    __tablename__ = "point_awards"
+    __table_args__ = (
+        UniqueConstraint("generation", "cause_type", "cause_id", "rule"),
+        Index("ix_point_awards_person_day", "generation", "employee_id", "local_day"),
+        CheckConstraint("cause_type IN ('event', 'kudos', 'nomination', 'adjustment')", "cause"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    generation: Mapped[int] = mapped_column(ForeignKey("ledger_generations.id"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    cause_type: Mapped[str] = mapped_column(String(16))
+    cause_id: Mapped[int] = mapped_column(BigId)
+    rule: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(Integer)
+    base_points: Mapped[int] = mapped_column(Integer)
+    capped: Mapped[bool] = mapped_column(Boolean, default=False)
+    ruleset_version: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(300))
+    local_day: Mapped[dt.date] = mapped_column(Date)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DailyTotal(db.Model):
+    """Per person and local day: the ledger summed, and what the caps have used."""
+
+    __tablename__ = "daily_totals"
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    local_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    scoring_shares: Mapped[int] = mapped_column(Integer, default=0)
+    share_points: Mapped[int] = mapped_column(Integer, default=0)
+    engagement_points: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EmployeeScore(db.Model):
+    """Per person: all-time points. Its row is the lock that serialises a person's scoring."""
+
+    __tablename__ = "employee_scores"
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    points: Mapped[int] = mapped_column(Integer, default=0)

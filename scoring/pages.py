@@ -1,0 +1,50 @@
+"""HTML pages of the scoring spine (the full page design comes with sign-in)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from recognition.extensions import htmx
+from scoring import standings
+from scoring.periods import PERIODS
+
+bp = Blueprint("scoring_pages", __name__)
+
+PERIOD_LABELS = {
+    "week": "This week",
+    "month": "This month",
+    "30d": "Last 30 days",
+    "all": "All time",
+}
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("scoring_pages.leaderboard"))
+
+
+@bp.get("/leaderboard")
+def leaderboard():
+    """The boards; htmx requests get only the table, so tabs swap it in place."""
+    period = request.args.get("period", "week")
+    if period not in PERIODS:
+        period = "week"
+    team = request.args.get("team") or None
+    error = None
+    if team and not standings.team_exists(team):
+        error = f"There is no team {team!r}; showing the whole organisation."
+        team = None
+    view = standings.board(period, team, limit=25)
+    context = {
+        "view": view,
+        "window": view.as_dict(current_app.config["LAUREL_TZ"])["window"],
+        "period": period,
+        "team": team,
+        "teams": standings.teams(),
+        "periods": PERIOD_LABELS,
+        "error": error,
+    }
+    template = "leaderboard/_table.html" if htmx else "leaderboard/index.html"
+    response = current_app.make_response(render_template(template, **context))
+    response.headers["Vary"] = "HX-Request"
+    return response

@@ -1,0 +1,174 @@
+"""Rulesets and the point rules. Pure: no Flask, SQL or Redis.
+
+A ruleset is versioned data. Scoring one event takes the event, the person's
+state for that local day (what the day's caps have already used) and the
+ruleset, and returns the award plus the new day state, so the same inputs
+always give the same ledger rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+EVENT_TYPES = ("share", "reshare", "comment", "like", "click")
+NETWORKS = ("linkedin", "x", "facebook", "instagram", "other")
+SHARE = "share"
+DEFAULT_RULESET_PATH = Path(__file__).with_name("default_ruleset.json")
+MAX_MULTIPLIER = Decimal(10)
+
+
+class RulesetError(ValueError):
+    """A ruleset document is invalid; `errors` maps a field path to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    version: int
+    points: dict[str, int]
+    multipliers: dict[str, Decimal]
+    max_scoring_shares: int | None
+    max_engagement_points: int | None
+    document: dict[str, Any]
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any], version: int) -> Ruleset:
+        errors: dict[str, list[str]] = {}
+        points = _parse_points(document.get("points"), errors)
+        multipliers = _parse_multipliers(document.get("network_multipliers"), errors)
+        caps = document.get("daily_caps") or {}
+        if not isinstance(caps, dict):
+            errors["daily_caps"] = ["must be an object"]
+            caps = {}
+        shares = _optional_count(caps.get("scoring_shares"), "daily_caps.scoring_shares", errors)
+        engagement = _optional_count(
+            caps.get("engagement_points"), "daily_caps.engagement_points", errors
+        )
+        if errors:
+            raise RulesetError(errors)
+        return cls(version, points, multipliers, shares, engagement, document)
+
+
+def _parse_points(value: Any, errors: dict) -> dict[str, int]:
+    if not isinstance(value, dict):
+        errors["points"] = ["must be an object mapping event type to points"]
+        return {}
+    parsed = {}
+    for event_type in EVENT_TYPES:
+        raw = value.get(event_type)
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= 10_000:
+            errors[f"points.{event_type}"] = ["must be a whole number from 0 to 10000"]
+        else:
+            parsed[event_type] = raw
+    for extra in sorted(set(value) - set(EVENT_TYPES)):
+        errors[f"points.{extra}"] = ["unknown event type"]
+    return parsed
+
+
+def _parse_multipliers(value: Any, errors: dict) -> dict[str, Decimal]:
+    if not isinstance(value, dict):
+        errors["network_multipliers"] = ["must be an object mapping network to a multiplier"]
+        return {}
+    parsed = {}
+    for network in NETWORKS:
+        raw = value.get(network, 1)
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            errors[f"network_multipliers.{network}"] = ["must be a number"]
+            continue
+        try:
+            number = Decimal(str(raw))
+        except ArithmeticError:
+            errors[f"network_multipliers.{network}"] = ["must be a number"]
+            continue
+        if not Decimal(0) <= number <= MAX_MULTIPLIER:
+            errors[f"network_multipliers.{network}"] = ["must be between 0 and 10"]
+        else:
+            parsed[network] = number
+    for extra in sorted(set(value) - set(NETWORKS)):
+        errors[f"network_multipliers.{extra}"] = ["unknown network"]
+    return parsed
+
+
+def _optional_count(raw: Any, name: str, errors: dict) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        errors[name] = ["must be a whole number >= 0, or null for no cap"]
+        return None
+    return raw
+
+
+def load_default_document() -> dict[str, Any]:
+    return json.loads(DEFAULT_RULESET_PATH.read_text())
+
+
+@dataclass(frozen=True)
+class ScorableEvent:
+    type: str
+    network: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class DayState:
+    """What a person's events have used of one local day's caps so far."""
+
+    scoring_shares: int = 0
+    share_points: int = 0
+    engagement_points: int = 0
+
+    @property
+    def points(self) -> int:
+        return self.share_points + self.engagement_points
+
+
+@dataclass(frozen=True)
+class Award:
+    rule: str
+    points: int
+    base_points: int
+    capped: bool
+    reason: str
+
+
+def base_points(event: ScorableEvent, ruleset: Ruleset) -> int:
+    """Points before caps: value x count x network multiplier, rounded half up."""
+    raw = ruleset.points[event.type] * event.count * ruleset.multipliers[event.network]
+    return int(Decimal(raw).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def score_event(event: ScorableEvent, state: DayState, ruleset: Ruleset) -> tuple[Award, DayState]:
+    """Score one event against the day's caps; returns the award and the new state."""
+    full = base_points(event, ruleset)
+    what = f"{event.type} on {event.network}"
+    if event.count != 1:
+        what += f" x{event.count}"
+    if event.type == SHARE:
+        cap = ruleset.max_scoring_shares
+        if cap is not None and state.scoring_shares >= cap:
+            reason = f"{what}: capped, daily limit of {cap} scoring shares reached"
+            return Award(event.type, 0, full, True, reason), state
+        award = Award(event.type, full, full, False, f"{what}: {full} points")
+        return award, dataclasses.replace(
+            state,
+            scoring_shares=state.scoring_shares + 1,
+            share_points=state.share_points + full,
+        )
+    cap = ruleset.max_engagement_points
+    granted = full if cap is None else max(0, min(full, cap - state.engagement_points))
+    if granted < full:
+        reason = (
+            f"{what}: {granted} of {full} points, daily engagement limit of {cap} points reached"
+        )
+    else:
+        reason = f"{what}: {full} points"
+    award = Award(event.type, granted, full, granted < full, reason)
+    return award, dataclasses.replace(state, engagement_points=state.engagement_points + granted)

@@ -1,0 +1,67 @@
+"""Stored rulesets and the live ledger generation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from recognition.extensions import db
+from scoring.models import LedgerGeneration, RulesetVersion
+from scoring.rules import Ruleset, load_default_document
+
+
+@dataclass(frozen=True)
+class LiveScoring:
+    generation: int
+    ruleset: Ruleset
+
+
+@lru_cache(maxsize=32)
+def _parsed(version: int, document_json: str) -> Ruleset:
+    return Ruleset.from_document(json.loads(document_json), version)
+
+
+def ruleset(version: int) -> Ruleset:
+    row = db.session.get(RulesetVersion, version)
+    if row is None:
+        raise LookupError(f"no ruleset version {version}")
+    return _parsed(version, json.dumps(row.document, sort_keys=True))
+
+
+def ensure_scoring_setup() -> None:
+    """Load the default ruleset as version 1 and open generation 1, once.
+
+    Always ends its transaction, so a writer can begin a fresh one after it.
+    """
+    if db.session.scalar(select(func.count()).select_from(LedgerGeneration)):
+        db.session.commit()
+        return
+    try:
+        with db.session.begin_nested():
+            if db.session.get(RulesetVersion, 1) is None:
+                db.session.add(
+                    RulesetVersion(version=1, document=load_default_document(), note="default")
+                )
+                db.session.flush()
+            db.session.add(LedgerGeneration(id=1, ruleset_version=1, state="live"))
+        db.session.commit()
+    except IntegrityError:
+        # Another process set it up at the same moment; theirs is as good as ours.
+        db.session.rollback()
+
+
+def live_scoring() -> LiveScoring:
+    """The live generation and its ruleset, set up on first use."""
+    row = db.session.execute(
+        select(LedgerGeneration.id, LedgerGeneration.ruleset_version).where(
+            LedgerGeneration.state == "live"
+        )
+    ).first()
+    if row is None:
+        ensure_scoring_setup()
+        return live_scoring()
+    return LiveScoring(row.id, ruleset(row.ruleset_version))

@@ -1,0 +1,97 @@
+"""Read side of the leaderboards, shared by the JSON API and the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from flask import current_app
+from sqlalchemy import select
+
+from recognition.extensions import db, redis_connection
+from recognition.people import Employee, Team
+from scoring.leaderboard import BoardReader, Boards, BoardView
+from scoring.ledger import build_rolling_boards, org_boards, org_today, person_totals
+from scoring.periods import PERIODS, Window, window_for
+from scoring.rulesets import live_scoring
+
+MAX_LIMIT = 100
+
+
+def reader() -> BoardReader:
+    """One reader per app (its Lua scripts are registered once)."""
+    ext = current_app.extensions
+    if "laurel_board_reader" not in ext:
+        ext["laurel_board_reader"] = BoardReader(redis_connection(), org_boards())
+    return ext["laurel_board_reader"]
+
+
+def current_window(period: str) -> Window:
+    window = window_for(period, org_today())
+    if period == "30d":
+        _ensure_rolling(window)
+    return window
+
+
+def _ensure_rolling(window: Window) -> None:
+    """Today's rolling board is built on its first read of the day (or by the first job)."""
+    r = redis_connection()
+    boards: Boards = org_boards()
+    if r.exists(boards.rolling_ready(window)):
+        return
+    if r.set(boards.build_lock, "1", nx=True, ex=120):
+        try:
+            build_rolling_boards(window.end - dt.timedelta(days=1))
+        finally:
+            r.delete(boards.build_lock)
+        return
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not r.exists(boards.rolling_ready(window)):
+        time.sleep(0.05)
+
+
+def board(
+    period: str, team: str | None = None, limit: int = 10, around: str | None = None
+) -> BoardView:
+    """Top `limit` of a current board, plus `around` (an employee id) with neighbours."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    limit = max(0, min(limit, MAX_LIMIT))
+    return reader().read(current_window(period), team, limit, around)
+
+
+def team_exists(slug: str) -> bool:
+    return db.session.scalar(select(Team.id).where(Team.slug == slug)) is not None
+
+
+def teams() -> list[Team]:
+    return list(db.session.scalars(select(Team).order_by(Team.name)))
+
+
+def standing(person: Employee) -> dict[str, dict]:
+    """Points (from SQL) and rank (from Redis) per current period, org-wide and in team."""
+    today = org_today()
+    gen = live_scoring().generation
+    points = person_totals(gen, person.id, today)
+    windows = [current_window(period) for period in PERIODS]
+    boards = org_boards()
+    keys = [boards.key(w) for w in windows]
+    team = person.team.slug if person.team else None
+    if team:
+        keys += [boards.key(w, team) for w in windows]
+    ranks = reader().ranks(str(person.id), keys)
+    out = {}
+    for i, window in enumerate(windows):
+        start, end = window.bounds(current_app.config["LAUREL_TZ"])
+        org_rank = ranks[i]
+        team_rank = ranks[i + len(windows)] if team else None
+        out[window.period] = {
+            "points": points[window.period],
+            "rank": org_rank[0] if org_rank else None,
+            "team_rank": team_rank[0] if team_rank else None,
+            "window": {
+                "start": start.isoformat() if start else None,
+                "end": end.isoformat() if end else None,
+            },
+        }
+    return out

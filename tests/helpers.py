@@ -1,0 +1,42 @@
+"""Small builders shared by the integration tests."""
+
+from __future__ import annotations
+
+import itertools
+
+from recognition.extensions import db
+from recognition.people import EmployeeSchema, upsert_employee
+from recognition.tokens import create_token
+
+_ids = itertools.count(1)
+
+
+def add_person(employee_id: str, team: str | None = "sales", name: str | None = None, **extra):
+    data = EmployeeSchema().load(
+        {
+            "employee_id": employee_id,
+            "email": f"{employee_id.lower()}@example.com",
+            "name": name or f"Person {employee_id}",
+            "team": team,
+            **extra,
+        }
+    )
+    result = upsert_employee(data)
+    db.session.commit()
+    return result.employee
+
+
+def token(*scopes: str, source: str = "test-sync") -> dict[str, str]:
+    _, secret = create_token(source, list(scopes) or ["events:write", "read"])
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def event(employee_id: str, when: str, type_: str = "share", **extra) -> dict:
+    return {
+        "id": extra.pop("id", f"ev-{next(_ids)}"),
+        "type": type_,
+        "employee_id": employee_id,
+        "network": extra.pop("network", "linkedin"),
+        "occurred_at": when,
+        **extra,
+    }
