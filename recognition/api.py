@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from recognition.extensions import db
+from recognition.extensions import begin_write, db
 from recognition.people import Employee, EmployeeSchema, upsert_employee
 from recognition.problems import problem
 from recognition.tokens import require_scope
@@ -26,6 +26,7 @@ def put_employee(employee_id: str):
     if not isinstance(body, dict):
         return problem(400, "Bad Request", "The body must be a JSON object.")
     data = EmployeeSchema().load({**body, "employee_id": employee_id})
+    begin_write(db.session)
     try:
         result = upsert_employee(data)
     except ValidationError:

@@ -64,10 +64,11 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         # Take over transaction control so BEGIN IMMEDIATE is possible (see below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # First, so that even the pragmas below wait for a busy writer.
+        cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()
 
 

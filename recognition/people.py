@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, fu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recognition.clock import utcnow
-from recognition.extensions import UTCDateTime, db
+from recognition.extensions import UTCDateTime, begin_write, db
 
 ROLES = ("employee", "manager", "admin")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -176,6 +176,7 @@ def import_employees_csv(stream: IO[str]) -> ImportReport:
     rows = [(line, _blank_to_none(row)) for line, row in enumerate(reader, start=2)]
     report = ImportReport()
     schema = EmployeeSchema()
+    begin_write(db.session)
     for line, row in _managers_first(rows):
         try:
             data = schema.load(row)

@@ -12,7 +12,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select, tuple_
 
 from recognition.clock import utcnow
-from recognition.extensions import db
+from recognition.extensions import begin_write, db
 from recognition.people import Employee
 from scoring.models import Event
 from scoring.rules import EVENT_TYPES, NETWORKS
@@ -145,6 +145,7 @@ def ingest(items: list[Any], default_source: str) -> IngestReport:
 
     report = IngestReport(results=[])
     if rows:
+        begin_write(db.session)
         inserted = _insert_new(list(rows.values()))
         known = _known_refs({row["employee_ref"] for row in rows.values()})
         existing = _existing_hashes([k for k in rows if k not in inserted])

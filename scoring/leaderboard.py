@@ -37,6 +37,9 @@ class Boards:
         scope = "org" if team is None else f"t:{team}"
         return f"{self.prefix}b:{scope}:{window.suffix}"
 
+    def key_all(self, team: str | None = None) -> str:
+        return self.key(window_for("all", dt.date.min), team)
+
     @property
     def people(self) -> str:
         """member (internal id) -> JSON [employee_id, name, team] of ranked people."""

@@ -9,7 +9,7 @@ from functools import lru_cache
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from recognition.extensions import db
+from recognition.extensions import begin_write, db
 from scoring.models import LedgerGeneration, RulesetVersion
 from scoring.rules import Ruleset, load_default_document
 
@@ -37,11 +37,13 @@ def ensure_scoring_setup() -> None:
 
     Always ends its transaction, so a writer can begin a fresh one after it.
     """
-    if db.session.scalar(select(func.count()).select_from(LedgerGeneration)):
-        db.session.commit()
+    ready = db.session.scalar(select(func.count()).select_from(LedgerGeneration))
+    db.session.commit()
+    if ready:
         return
+    begin_write(db.session)
     try:
-        with db.session.begin_nested():
+        if not db.session.scalar(select(func.count()).select_from(LedgerGeneration)):
             if db.session.get(RulesetVersion, 1) is None:
                 db.session.add(
                     RulesetVersion(version=1, document=load_default_document(), note="default")

@@ -72,8 +72,12 @@ def backend_setup(tmp_path_factory) -> Iterator[dict]:
     server.shutdown()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "timezone(name): the organisation's LAUREL_TIMEZONE")
+
+
 @pytest.fixture
-def app(backend_setup, tmp_path):
+def app(backend_setup, tmp_path, request):
     if BACKEND == "server":
         uri = backend_setup["db"]
         engine = create_engine(uri)
@@ -91,7 +95,11 @@ def app(backend_setup, tmp_path):
         shutil.copy(backend_setup["template"], path)
         uri = f"sqlite:///{path}"
     redis.Redis.from_url(backend_setup["redis"]).flushdb()
-    application = create_app(_config(uri, backend_setup["redis"], str(tmp_path)))
+    config = _config(uri, backend_setup["redis"], str(tmp_path))
+    marker = request.node.get_closest_marker("timezone")
+    if marker:
+        config["LAUREL_TIMEZONE"] = marker.args[0]
+    application = create_app(config)
     with application.app_context():
         yield application
         db.session.remove()

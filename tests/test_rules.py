@@ -1,0 +1,104 @@
+"""Pure point rules: no app, no database."""
+
+from __future__ import annotations
+
+import pytest
+
+from scoring.rules import (
+    DayState,
+    Ruleset,
+    RulesetError,
+    ScorableEvent,
+    load_default_document,
+    score_event,
+)
+
+
+@pytest.fixture
+def rules() -> Ruleset:
+    return Ruleset.from_document(load_default_document(), version=1)
+
+
+def run(rules: Ruleset, events: list[ScorableEvent], state: DayState | None = None):
+    state = state or DayState()
+    awards = []
+    for event in events:
+        award, state = score_event(event, state, rules)
+        awards.append(award)
+    return awards, state
+
+
+def test_default_points_per_type_times_count(rules):
+    awards, _ = run(
+        rules,
+        [
+            ScorableEvent("share", "linkedin"),
+            ScorableEvent("reshare", "x"),
+            ScorableEvent("comment", "facebook", 2),
+            ScorableEvent("like", "instagram", 7),
+            ScorableEvent("click", "other", 3),
+        ],
+    )
+    assert [a.points for a in awards] == [10, 4, 6, 7, 3]
+    assert not any(a.capped for a in awards)
+
+
+def test_sixth_share_of_a_day_scores_zero_and_says_why(rules):
+    awards, state = run(rules, [ScorableEvent("share", "linkedin")] * 6)
+    assert [a.points for a in awards] == [10] * 5 + [0]
+    assert awards[-1].capped and "5 scoring shares" in awards[-1].reason
+    assert state.scoring_shares == 5 and state.points == 50
+
+
+def test_engagement_cap_grants_the_remainder_then_zero(rules):
+    awards, state = run(
+        rules,
+        [
+            ScorableEvent("like", "linkedin", 95),
+            ScorableEvent("comment", "linkedin", 3),  # 9 points, only 5 fit
+            ScorableEvent("click", "linkedin"),
+        ],
+    )
+    assert [a.points for a in awards] == [95, 5, 0]
+    assert [a.capped for a in awards] == [False, True, True]
+    assert awards[1].base_points == 9 and "5 of 9" in awards[1].reason
+    assert state.engagement_points == 100
+
+
+def test_shares_do_not_use_the_engagement_cap(rules):
+    _, state = run(rules, [ScorableEvent("like", "x", 100), ScorableEvent("share", "x")])
+    assert state.share_points == 10 and state.engagement_points == 100
+
+
+def test_network_multiplier_rounds_half_up():
+    doc = load_default_document()
+    doc["network_multipliers"]["x"] = 1.5
+    rules = Ruleset.from_document(doc, version=2)
+    awards, _ = run(rules, [ScorableEvent("like", "x"), ScorableEvent("share", "x")])
+    assert [a.points for a in awards] == [2, 15]
+
+
+def test_null_cap_means_no_cap():
+    doc = load_default_document()
+    doc["daily_caps"] = {"scoring_shares": None, "engagement_points": None}
+    rules = Ruleset.from_document(doc, version=2)
+    awards, _ = run(rules, [ScorableEvent("share", "x")] * 8 + [ScorableEvent("like", "x", 500)])
+    assert sum(a.points for a in awards) == 80 + 500
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d["points"].update(share=-1), "points.share"),
+        (lambda d: d["points"].update(share="ten"), "points.share"),
+        (lambda d: d["points"].update(poke=1), "points.poke"),
+        (lambda d: d["network_multipliers"].update(x=11), "network_multipliers.x"),
+        (lambda d: d["daily_caps"].update(scoring_shares=1.5), "daily_caps.scoring_shares"),
+    ],
+)
+def test_invalid_ruleset_names_the_field(change, field):
+    doc = load_default_document()
+    change(doc)
+    with pytest.raises(RulesetError) as info:
+        Ruleset.from_document(doc, version=2)
+    assert field in info.value.errors
