@@ -71,5 +71,14 @@ def _check_config(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
         if os.environ.get("DATABASE_URL") and not app.config.get("TESTING"):
             raise RuntimeError("SECRET_KEY must be set when running against DATABASE_URL")
-        # Embedded mode: a per-process key is fine, nothing signed outlives the demo.
-        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        app.config["SECRET_KEY"] = _embedded_secret(Path(app.instance_path))
+
+
+def _embedded_secret(instance: Path) -> str:
+    """Embedded mode keeps a generated key in instance/, so sessions survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -117,6 +117,17 @@ def runner(app):
     return app.test_cli_runner()
 
 
+class InProcessWorker(SimpleWorker):
+    """Runs jobs like any worker, without the remote-command channel (whose thread
+    takes a second to stop and is not what the tests exercise)."""
+
+    def subscribe(self):
+        pass
+
+    def unsubscribe(self):
+        pass
+
+
 @pytest.fixture
 def work(app):
     """Run queued jobs to completion in this process, like a worker would."""
@@ -130,7 +141,7 @@ def work(app):
             errors.append(f"{job.func_name}: {exc_type.__name__}: {exc_value}")
             return True
 
-        worker = SimpleWorker(
+        worker = InProcessWorker(
             [queue()], connection=redis_connection(), exception_handlers=[collect]
         )
         worker.work(burst=True, with_scheduler=False)
