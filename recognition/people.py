@@ -74,8 +74,9 @@ class EmployeeSchema(Schema):
     # A team is named by slug or by display name; the slug is derived from it.
     team = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     manager_id = fields.String(load_default=None, allow_none=True)
-    role = fields.String(load_default="employee", validate=validate.OneOf(ROLES))
-    active = fields.Boolean(load_default=True)
+    # Left out: a new person gets the default, an existing one keeps theirs.
+    role = fields.String(validate=validate.OneOf(ROLES))
+    active = fields.Boolean()
 
     @validates_schema
     def _manager_is_not_self(self, data, **kwargs):
@@ -83,8 +84,10 @@ class EmployeeSchema(Schema):
             raise ValidationError("an employee cannot be their own manager", "manager_id")
 
 
-def _blank_to_none(record: dict) -> dict:
-    return {k: (v.strip() if isinstance(v, str) else v) or None for k, v in record.items()}
+def _without_blanks(record: dict) -> dict:
+    """CSV cells as schema input: a blank cell means "not given", so defaults apply."""
+    cleaned = {k: v.strip() if isinstance(v, str) else v for k, v in record.items()}
+    return {k: v for k, v in cleaned.items() if k is not None and v not in (None, "")}
 
 
 @dataclass
@@ -130,8 +133,10 @@ def upsert_employee(data: dict) -> UpsertResult:
     person.name = data["name"]
     person.team = team
     person.manager = manager
-    person.role = data.get("role") or "employee"
-    person.active = data.get("active", True)
+    if "role" in data or created:
+        person.role = data.get("role", "employee")
+    if "active" in data or created:
+        person.active = data.get("active", True)
     db.session.flush()
     after = (person.name, team.slug if team else None, person.active)
     return UpsertResult(person, created, previous_team, not created and before != after)
@@ -173,7 +178,7 @@ def import_employees_csv(stream: IO[str]) -> ImportReport:
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise ValueError(f"CSV header lacks column(s): {', '.join(missing)}")
-    rows = [(line, _blank_to_none(row)) for line, row in enumerate(reader, start=2)]
+    rows = [(line, _without_blanks(row)) for line, row in enumerate(reader, start=2)]
     report = ImportReport()
     schema = EmployeeSchema()
     begin_write(db.session)

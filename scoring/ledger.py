@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import and_, case, delete, func, insert, select, tuple_
+from sqlalchemy import and_, case, delete, func, insert, select
 
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db, redis_connection
@@ -31,7 +31,7 @@ from scoring.models import DailyTotal, EmployeeScore, Event, PointAward
 from scoring.periods import Window, local_day, window_for, windows_touched
 from scoring.rules import SHARE, DayState, ScorableEvent, score_event
 from scoring.rulesets import ensure_scoring_setup, live_scoring
-from scoring.storage import lock_scoring, upsert
+from scoring.storage import copy_rows, insert_many, lock_scoring
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def _score_events(event_ids: list[int]) -> ScoreResult:
         return ScoreResult(0, 0, held, 0)
 
     person_ids = sorted({people[e.employee_ref].id for e in known})
-    _lock_people(gen, person_ids)
+    scores = _lock_people(gen, person_ids)
     done = set(
         db.session.scalars(
             select(PointAward.cause_id).where(
@@ -109,6 +109,7 @@ def _score_events(event_ids: list[int]) -> ScoreResult:
     keys = {(people[e.employee_ref].id, day_of[e.id]) for e in todo}
     states = _day_states(gen, keys)
     rows = []
+    now = utcnow()
     gained: dict[int, int] = defaultdict(int)
     added: dict[tuple[int, dt.date], int] = defaultdict(int)
     for event in todo:
@@ -133,13 +134,15 @@ def _score_events(event_ids: list[int]) -> ScoreResult:
                 "reason": award.reason,
                 "local_day": key[1],
                 "occurred_at": event.occurred_at,
+                "created_at": now,
             }
         )
-    db.session.execute(insert(PointAward), rows)
+    copy_rows(PointAward.__table__, rows)
     _save_day_states(gen, {k: states[k] for k in keys}, added)
-    _add_to_scores(gen, gained)
+    scores = {p: scores[p] + gained[p] for p in gained}
+    _save_scores(gen, {p: pts for p, pts in scores.items() if gained[p]})
     touched = {(people[e.employee_ref].id, day_of[e.id]) for e in todo}
-    refresh_boards(gen, {p.id: p for p in people.values()}, touched)
+    refresh_boards(gen, {p.id: p for p in people.values()}, touched, scores)
     return ScoreResult(len(todo), len(done), held, sum(gained.values()))
 
 
@@ -152,32 +155,43 @@ def _people_by_ref(refs: set[str]) -> dict[str, Person]:
     return {row.external_id: Person(*row) for row in rows}
 
 
-def _lock_people(gen: int, person_ids: list[int]) -> None:
-    stmt = upsert(EmployeeScore.__table__).on_conflict_do_nothing()
-    db.session.execute(
-        stmt, [{"generation": gen, "employee_id": p, "points": 0} for p in person_ids]
+def _lock_people(gen: int, person_ids: list[int]) -> dict[int, int]:
+    """Lock each person's score row (creating it if need be); returns their points."""
+    insert_many(
+        EmployeeScore.__table__,
+        [{"generation": gen, "employee_id": p, "points": 0} for p in person_ids],
+        conflict=("generation", "employee_id"),
     )
     # Lock in id order: two jobs sharing people then queue instead of deadlocking.
-    db.session.execute(
-        select(EmployeeScore.employee_id)
+    rows = db.session.execute(
+        select(EmployeeScore.employee_id, EmployeeScore.points)
         .where(EmployeeScore.generation == gen, EmployeeScore.employee_id.in_(person_ids))
         .order_by(EmployeeScore.employee_id)
         .with_for_update()
-    ).all()
+    )
+    return dict(rows.all())
 
 
 def _day_states(gen: int, keys: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], DayState]:
     states = {key: DayState() for key in keys}
+    # People and days as two plain IN lists (a superset) plan far better than a
+    # list of (person, day) pairs; the extra rows are dropped here.
     rows = db.session.execute(
-        select(DailyTotal).where(
+        select(
+            DailyTotal.employee_id,
+            DailyTotal.local_day,
+            DailyTotal.scoring_shares,
+            DailyTotal.share_points,
+            DailyTotal.engagement_points,
+        ).where(
             DailyTotal.generation == gen,
-            tuple_(DailyTotal.employee_id, DailyTotal.local_day).in_(list(keys)),
+            DailyTotal.employee_id.in_({person for person, _ in keys}),
+            DailyTotal.local_day.in_({day for _, day in keys}),
         )
-    ).scalars()
-    for row in rows:
-        states[(row.employee_id, row.local_day)] = DayState(
-            row.scoring_shares, row.share_points, row.engagement_points
-        )
+    )
+    for person, day, shares, share_points, engagement in rows:
+        if (person, day) in states:
+            states[(person, day)] = DayState(shares, share_points, engagement)
     return states
 
 
@@ -189,19 +203,8 @@ def _save_day_states(
     `points` is added to rather than overwritten because kudos and nominations
     also land on the day without passing through the event caps.
     """
-    table = DailyTotal.__table__
-    stmt = upsert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["generation", "employee_id", "local_day"],
-        set_={
-            "scoring_shares": stmt.excluded.scoring_shares,
-            "share_points": stmt.excluded.share_points,
-            "engagement_points": stmt.excluded.engagement_points,
-            "points": table.c.points + stmt.excluded.points,
-        },
-    )
-    db.session.execute(
-        stmt,
+    insert_many(
+        DailyTotal.__table__,
         [
             {
                 "generation": gen,
@@ -214,43 +217,82 @@ def _save_day_states(
             }
             for (person, day), state in states.items()
         ],
+        conflict=("generation", "employee_id", "local_day"),
+        replace=("scoring_shares", "share_points", "engagement_points"),
+        add=("points",),
     )
 
 
-def _add_to_scores(gen: int, gained: dict[int, int]) -> None:
-    for person, points in gained.items():
-        if points:
-            db.session.execute(
-                EmployeeScore.__table__.update()
-                .where(
-                    EmployeeScore.generation == gen,
-                    EmployeeScore.employee_id == person,
-                )
-                .values(points=EmployeeScore.points + points)
-            )
+def _save_scores(gen: int, scores: dict[int, int]) -> None:
+    """Write all-time points; absolute values are safe because the rows are locked."""
+    insert_many(
+        EmployeeScore.__table__,
+        [{"generation": gen, "employee_id": p, "points": pts} for p, pts in scores.items()],
+        conflict=("generation", "employee_id"),
+        replace=("points",),
+    )
 
 
-def refresh_boards(gen: int, people: dict[int, Person], touched: set[tuple[int, dt.date]]) -> None:
-    """Write absolute totals for the boards these (person, local day) pairs affect."""
+def refresh_boards(
+    gen: int,
+    people: dict[int, Person],
+    touched: set[tuple[int, dt.date]],
+    all_time: dict[int, int] | None = None,
+) -> None:
+    """Write absolute totals for the boards these (person, local day) pairs affect.
+
+    `all_time` may carry all-time points the caller already holds (locked).
+    """
     today = org_today()
     wanted: dict[Window, set[int]] = defaultdict(set)
     for person, day in touched:
         for window in windows_touched(day, today):
             wanted[window].add(person)
+    sums = _period_sums(gen, wanted, all_time or {})
     totals: list[tuple[Window, str, str | None, int]] = []
     for window, persons in wanted.items():
-        sums = window_totals(gen, window, persons)
         for person_id in persons:
             person = people[person_id]
-            points = sums.get(person_id, 0) if person.active else 0
+            points = sums[window].get(person_id, 0) if person.active else 0
             totals.append((window, person.member, person.team, points))
     boards = org_boards()
     write_boards(
         redis_connection(),
         boards,
         board_writes(boards, totals),
-        [p.card() for p in people.values()],
+        [people[p].card() for p in {p for p, _ in touched}],
     )
+
+
+def _period_sums(
+    gen: int, wanted: dict[Window, set[int]], all_time: dict[int, int]
+) -> dict[Window, dict[int, int]]:
+    """Points per window for the people wanted there, from one read of the daily rollup."""
+    sums: dict[Window, dict[int, int]] = {w: defaultdict(int) for w in wanted}
+    dated = [w for w in wanted if w.first is not None]
+    if dated:
+        persons = set().union(*(wanted[w] for w in dated))
+        rows = db.session.execute(
+            select(DailyTotal.employee_id, DailyTotal.local_day, DailyTotal.points).where(
+                DailyTotal.generation == gen,
+                DailyTotal.employee_id.in_(persons),
+                DailyTotal.local_day >= min(w.first for w in dated),
+                DailyTotal.local_day < max(w.end for w in dated),
+                DailyTotal.points != 0,
+            )
+        )
+        for person, day, points in rows:
+            for window in dated:
+                if window.contains(day) and person in wanted[window]:
+                    sums[window][person] += points
+    for window in wanted:
+        if window.first is None:
+            known = {p: all_time[p] for p in wanted[window] if p in all_time}
+            missing = wanted[window] - known.keys()
+            if missing:
+                known.update(window_totals(gen, window, missing))
+            sums[window] = known
+    return sums
 
 
 def window_totals(gen: int, window: Window, persons: set[int] | None = None) -> dict[int, int]:
