@@ -29,12 +29,12 @@ class Config:
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     MAX_EVENTS_PER_REQUEST = 1000
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    JSON_SORT_KEYS = False
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=Config.INSTANCE_PATH)
     app.config.from_object(Config)
+    app.json.sort_keys = False  # keep documented key order in API answers
     if config:
         app.config.update(config)
     _check_config(app)

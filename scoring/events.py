@@ -16,7 +16,7 @@ from recognition.extensions import begin_write, db
 from recognition.people import Employee
 from scoring.models import Event
 from scoring.rules import EVENT_TYPES, NETWORKS
-from scoring.storage import upsert
+from scoring.storage import insert_many
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
@@ -178,13 +178,13 @@ def _dup_or_conflict(index: int, same_payload: bool) -> dict[str, Any]:
 
 def _insert_new(rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
     """Insert, skipping keys that exist; returns {key: id} of the rows inserted now."""
-    stmt = (
-        upsert(Event.__table__)
-        .on_conflict_do_nothing(index_elements=["source", "external_id"])
-        .returning(Event.id, Event.source, Event.external_id)
+    written = insert_many(
+        Event.__table__,
+        rows,
+        conflict=("source", "external_id"),
+        returning=("id", "source", "external_id"),
     )
-    result = db.session.execute(stmt, rows)
-    return {(row.source, row.external_id): row.id for row in result}
+    return {(source, external_id): id_ for id_, source, external_id in written}
 
 
 def _existing_hashes(keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:

@@ -83,7 +83,16 @@ def _score_events(event_ids: list[int]) -> ScoreResult:
     live = live_scoring()
     gen, rules = live.generation, live.ruleset
     tz = current_app.config["LAUREL_TZ"]
-    events = db.session.scalars(select(Event).where(Event.id.in_(event_ids))).all()
+    events = db.session.execute(
+        select(
+            Event.id,
+            Event.type,
+            Event.employee_ref,
+            Event.network,
+            Event.occurred_at,
+            Event.count,
+        ).where(Event.id.in_(event_ids))
+    ).all()
     people = _people_by_ref({e.employee_ref for e in events})
     known = [e for e in events if e.employee_ref in people]
     held = len(events) - len(known)
@@ -156,20 +165,19 @@ def _people_by_ref(refs: set[str]) -> dict[str, Person]:
 
 
 def _lock_people(gen: int, person_ids: list[int]) -> dict[int, int]:
-    """Lock each person's score row (creating it if need be); returns their points."""
-    insert_many(
+    """Lock each person's score row, creating it if need be; returns their points.
+
+    One upsert that touches every row: DO UPDATE takes the row lock, and the
+    ids arrive sorted, so two jobs sharing people queue instead of deadlocking.
+    """
+    rows = insert_many(
         EmployeeScore.__table__,
-        [{"generation": gen, "employee_id": p, "points": 0} for p in person_ids],
+        [{"generation": gen, "employee_id": p, "points": 0} for p in sorted(person_ids)],
         conflict=("generation", "employee_id"),
+        keep=("points",),
+        returning=("employee_id", "points"),
     )
-    # Lock in id order: two jobs sharing people then queue instead of deadlocking.
-    rows = db.session.execute(
-        select(EmployeeScore.employee_id, EmployeeScore.points)
-        .where(EmployeeScore.generation == gen, EmployeeScore.employee_id.in_(person_ids))
-        .order_by(EmployeeScore.employee_id)
-        .with_for_update()
-    )
-    return dict(rows.all())
+    return dict(rows)
 
 
 def _day_states(gen: int, keys: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], DayState]:

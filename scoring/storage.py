@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import Table, bindparam, text
-from sqlalchemy.dialects import postgresql, sqlite
 
 from recognition.extensions import db
-
-
-def upsert(table: Table):
-    """INSERT ... ON CONFLICT for the session's backend (PostgreSQL or SQLite)."""
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 def insert_many(
@@ -20,35 +13,47 @@ def insert_many(
     conflict: tuple[str, ...] = (),
     replace: tuple[str, ...] = (),
     add: tuple[str, ...] = (),
-) -> None:
+    keep: tuple[str, ...] = (),
+    returning: tuple[str, ...] = (),
+) -> list:
     """INSERT many rows; on a `conflict` key, overwrite `replace` columns and add to `add`.
 
     PostgreSQL gets one statement over arrays (INSERT ... SELECT FROM unnest),
     which is many times faster than a statement per row; SQLite gets executemany.
-    Without `replace`/`add`, conflicting rows are skipped.
+    Without `replace`/`add`, conflicting rows are skipped; `keep` rewrites
+    columns with their own value, which locks the existing row and lets
+    `returning` report it. With `returning`, gives back those columns of the
+    rows written.
     """
     if not rows:
-        return
+        return []
     columns = list(rows[0])
     names = ", ".join(columns)
     sets = [f"{c} = excluded.{c}" for c in replace]
     sets += [f"{c} = {table.name}.{c} + excluded.{c}" for c in add]
+    sets += [f"{c} = {table.name}.{c}" for c in keep]
     on_conflict = ""
     if conflict:
         action = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
         on_conflict = f" ON CONFLICT ({', '.join(conflict)}) {action}"
+    if returning:
+        on_conflict += f" RETURNING {', '.join(returning)}"
     if is_postgres():
         dialect = db.session.get_bind().dialect
         arrays = ", ".join(
             f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns
         )
         sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}){on_conflict}"
-        db.session.execute(text(sql), {c: [row[c] for row in rows] for c in columns})
-        return
+        result = db.session.execute(text(sql), {c: [row[c] for row in rows] for c in columns})
+        return result.all() if returning else []
     values = ", ".join(f":{c}" for c in columns)
     stmt = text(f"INSERT INTO {table.name} ({names}) VALUES ({values}){on_conflict}")
     stmt = stmt.bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
-    db.session.execute(stmt, rows)
+    if not returning:
+        db.session.execute(stmt, rows)
+        return []
+    # SQLite answers RETURNING per statement, so the rows go one at a time here.
+    return [r for row in rows for r in db.session.execute(stmt, row).all()]
 
 
 def copy_rows(table: Table, rows: list[dict]) -> None:
