@@ -26,6 +26,8 @@ class Config:
     # installations can share one Redis.
     LAUREL_ORG = os.environ.get("LAUREL_ORG", "laurel")
     LAUREL_QUEUE = os.environ.get("LAUREL_QUEUE", "laurel")
+    # Names the issuer of exported Open Badges.
+    LAUREL_ISSUER_NAME = os.environ.get("LAUREL_ISSUER_NAME", "Laurel advocacy program")
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     MAX_EVENTS_PER_REQUEST = 1000
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -51,11 +53,13 @@ def create_app(config: dict | None = None) -> Flask:
     from recognition.cli import laurel_cli
     from recognition.problems import register_error_handlers
     from scoring.api import bp as scoring_api
+    from scoring.badges_api import bp as badges_api
     from scoring.pages import bp as scoring_pages
 
     register_error_handlers(app)
     app.register_blueprint(scoring_api)
     app.register_blueprint(people_api)
+    app.register_blueprint(badges_api)
     app.register_blueprint(scoring_pages)
     app.cli.add_command(laurel_cli)
     return app

@@ -47,4 +47,14 @@ def get_employee(employee_id: str):
     person = _person(employee_id)
     if person is None:
         return problem(404, "Not Found", f"No employee with id {employee_id!r}.")
-    return jsonify({**person.to_dict(), "periods": standing(person)})
+    from scoring.badges import person_achievements
+
+    achievements = person_achievements(person)
+    return jsonify(
+        {
+            **person.to_dict(),
+            "periods": standing(person),
+            "tier": achievements["tier"],
+            "badges": {"earned": achievements["earned"], "progress": achievements["progress"]},
+        }
+    )

@@ -135,3 +135,93 @@ def worker(burst, fork):
     w = worker_class([queue()], connection=redis_connection())
     click.echo(f"worker on queue {current_app.config['LAUREL_QUEUE']!r}", err=True)
     w.work(burst=burst, with_scheduler=False)
+
+
+@laurel_cli.command("load-ruleset")
+@click.argument("json_file", type=click.File("r", encoding="utf-8"))
+@click.option("--note", default=None, help="What changed, for the history.")
+def load_ruleset(json_file, note):
+    """Store a ruleset document (JSON) as a new version; prints the version."""
+    import json
+
+    from scoring.rulesets import RulesetError, save_ruleset
+
+    try:
+        version = save_ruleset(json.load(json_file), note=note, by="cli")
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"not JSON: {exc}") from exc
+    except RulesetError as exc:
+        for path, messages in exc.errors.items():
+            click.echo(f"{path}: {'; '.join(messages)}", err=True)
+        raise click.ClickException("the ruleset is invalid; nothing was stored") from exc
+    click.echo(version)
+
+
+@laurel_cli.command("rescore")
+@click.option("--ruleset", "version", type=int, required=True, help="Ruleset version.")
+@click.option("--here", is_flag=True, help="Run in this process instead of on a worker.")
+def rescore_command(version, here):
+    """Replay all events under a ruleset into a new generation and switch to it."""
+    import time
+
+    from scoring.jobs import enqueue, rescore_job
+    from scoring.rulesets import ruleset
+
+    try:
+        ruleset(version)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with click.progressbar(length=1, label="re-scoring", show_pos=True) as bar:
+
+        def report(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        if here:
+            from scoring.rescore import rescore
+
+            result = rescore(version, report)
+        else:
+            job = enqueue(rescore_job, version, job_timeout=6 * 3600)
+            while not job.is_finished:
+                if job.is_failed:
+                    raise click.ClickException(f"re-score failed: {job.latest_result()}")
+                time.sleep(0.5)
+                job.refresh()
+                seen = job.meta.get("progress")
+                if seen:
+                    report(seen["done"], seen["total"])
+            result = job.return_value()
+    click.echo(", ".join(f"{k}: {v}" for k, v in result.items()))
+
+
+@laurel_cli.command("review-tiers")
+def review_tiers_command():
+    """Step everyone's tier for today (run daily, e.g. from cron)."""
+    from scoring.jobs import review_tiers_job
+
+    click.echo(f"{review_tiers_job()} tier changes")
+
+
+@laurel_cli.command("prune-generations")
+def prune_generations():
+    """Delete ledger generations that a re-score retired."""
+    from scoring.badges import prune_retired_generations
+
+    click.echo(f"{prune_retired_generations()} retired generations pruned")
+
+
+@laurel_cli.command("revoke-badge")
+@click.argument("assertion_id")
+@click.option("--reason", required=True)
+def revoke_badge_command(assertion_id, reason):
+    """Revoke an earned badge by its assertion id (kept in history)."""
+    from scoring.badges import BadgeError, revoke_badge
+
+    try:
+        revoke_badge(assertion_id, reason, by="cli")
+    except LookupError as exc:
+        raise click.ClickException(f"no badge with assertion id {assertion_id}") from exc
+    except BadgeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("revoked")

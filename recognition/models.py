@@ -3,21 +3,27 @@
 from recognition.people import Employee, Team
 from recognition.tokens import ApiToken
 from scoring.models import (
+    BadgeAward,
     DailyTotal,
     EmployeeScore,
     Event,
     LedgerGeneration,
+    Notification,
+    PersonProgress,
     PointAward,
     RulesetVersion,
 )
 
 __all__ = [
     "ApiToken",
+    "BadgeAward",
     "DailyTotal",
     "Employee",
     "EmployeeScore",
     "Event",
     "LedgerGeneration",
+    "Notification",
+    "PersonProgress",
     "PointAward",
     "RulesetVersion",
     "Team",

@@ -15,7 +15,7 @@ from flask import current_app, has_app_context
 from rq import Queue, Retry
 from sqlalchemy import exists, select
 
-from recognition.extensions import db, redis_connection
+from recognition.extensions import begin_write, db, redis_connection
 from recognition.people import Employee
 from scoring.models import Event, PointAward
 
@@ -63,15 +63,14 @@ def queue() -> Queue:
 
 def enqueue(func, *args, **kwargs):
     """Enqueue a job; call only after the transaction that it depends on committed."""
-    return queue().enqueue(
-        func,
-        *args,
-        retry=RETRY,
-        job_timeout=JOB_TIMEOUT,
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
+    options = {
+        "retry": RETRY,
+        "job_timeout": JOB_TIMEOUT,
+        "result_ttl": 24 * 3600,
+        "failure_ttl": 7 * 24 * 3600,
         **kwargs,
-    )
+    }
+    return queue().enqueue(func, *args, **options)
 
 
 def enqueue_scoring(event_ids: list[int]) -> None:
@@ -146,3 +145,34 @@ def build_rolling_job() -> None:
     from scoring.ledger import build_rolling_boards, org_today
 
     build_rolling_boards(org_today())
+
+
+@in_app_context
+def rescore_job(version: int) -> dict:
+    """Re-score history under a ruleset; progress goes to the job's meta."""
+    from rq import get_current_job
+
+    from scoring.rescore import rescore
+
+    job = get_current_job()
+
+    def report(done: int, total: int) -> None:
+        if job is not None:
+            job.meta["progress"] = {"done": done, "total": total}
+            job.save_meta()
+
+    return rescore(version, report)
+
+
+@in_app_context
+def review_tiers_job() -> int:
+    """The daily tier review (demotions need no event to happen)."""
+    from scoring.ledger import org_today
+    from scoring.progress import review_tiers
+    from scoring.rulesets import live_scoring
+
+    live = live_scoring()
+    begin_write(db.session)
+    changed = review_tiers(live.generation, live.ruleset, org_today())
+    db.session.commit()
+    return changed

@@ -19,6 +19,7 @@ from sqlalchemy import and_, case, delete, func, insert, select
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db, redis_connection
 from recognition.people import Employee, Team
+from scoring.achievements import Fact
 from scoring.leaderboard import (
     ROLLING_TTL,
     Boards,
@@ -29,7 +30,8 @@ from scoring.leaderboard import (
 )
 from scoring.models import DailyTotal, EmployeeScore, Event, PointAward
 from scoring.periods import Window, local_day, window_for, windows_touched
-from scoring.rules import SHARE, DayState, ScorableEvent, score_event
+from scoring.progress import AchievementTracker
+from scoring.rules import SHARE, DayState, Ruleset, ScorableEvent, score_event
 from scoring.rulesets import ensure_scoring_setup, live_scoring
 from scoring.storage import copy_rows, insert_many, lock_scoring
 
@@ -66,22 +68,44 @@ def org_today() -> dt.date:
     return local_day(utcnow(), current_app.config["LAUREL_TZ"])
 
 
-def score_events(event_ids: list[int]) -> ScoreResult:
+@dataclass(frozen=True)
+class Target:
+    """Where a scoring run writes: the live generation (boards and notifications
+    follow), or a generation being rebuilt by a re-score (they do not, yet)."""
+
+    generation: int
+    ruleset: Ruleset
+    live: bool
+
+
+class GenerationSwitched(RuntimeError):
+    """The live generation changed under a running job; it starts over."""
+
+
+def score_events(event_ids: list[int], target: Target | None = None) -> ScoreResult:
     """Score these events exactly once; safe to run twice or beside another worker."""
     ensure_scoring_setup()
-    begin_write(db.session)
-    try:
-        result = _score_events(sorted(set(event_ids)))
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return result
+    for _attempt in range(3):
+        begin_write(db.session)
+        try:
+            run = target
+            if run is None:
+                live = live_scoring()
+                run = Target(live.generation, live.ruleset, live=True)
+            result = _score_events(sorted(set(event_ids)), run)
+        except GenerationSwitched:
+            db.session.rollback()
+            continue
+        except BaseException:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        return result
+    raise GenerationSwitched("generations kept switching; the job will be retried")
 
 
-def _score_events(event_ids: list[int]) -> ScoreResult:
-    live = live_scoring()
-    gen, rules = live.generation, live.ruleset
+def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
+    gen, rules = target.generation, target.ruleset
     tz = current_app.config["LAUREL_TZ"]
     events = db.session.execute(
         select(
@@ -101,6 +125,9 @@ def _score_events(event_ids: list[int]) -> ScoreResult:
 
     person_ids = sorted({people[e.employee_ref].id for e in known})
     scores = _lock_people(gen, person_ids)
+    if target.live and live_scoring().generation != gen:
+        # A re-score switched generations while this job waited for the lock.
+        raise GenerationSwitched(gen)
     done = set(
         db.session.scalars(
             select(PointAward.cause_id).where(
@@ -117,10 +144,11 @@ def _score_events(event_ids: list[int]) -> ScoreResult:
     day_of = {e.id: local_day(e.occurred_at, tz) for e in todo}
     keys = {(people[e.employee_ref].id, day_of[e.id]) for e in todo}
     states = _day_states(gen, keys)
+    tracker = AchievementTracker(gen, rules, person_ids, keys)
     rows = []
     now = utcnow()
     gained: dict[int, int] = defaultdict(int)
-    added: dict[tuple[int, dt.date], int] = defaultdict(int)
+    added: dict[tuple[int, dt.date], list[int]] = defaultdict(lambda: [0, 0, 0])
     for event in todo:
         person = people[event.employee_ref]
         key = (person.id, day_of[event.id])
@@ -128,7 +156,12 @@ def _score_events(event_ids: list[int]) -> ScoreResult:
             ScorableEvent(event.type, event.network, event.count), states[key], rules
         )
         gained[person.id] += award.points
-        added[key] += award.points
+        totals = added[key]
+        totals[0] += award.points
+        if event.type == SHARE:
+            totals[1] += 1
+        else:
+            totals[2] += event.count
         rows.append(
             {
                 "generation": gen,
@@ -136,6 +169,7 @@ def _score_events(event_ids: list[int]) -> ScoreResult:
                 "cause_type": "event",
                 "cause_id": event.id,
                 "rule": award.rule,
+                "quantity": event.count,
                 "points": award.points,
                 "base_points": award.base_points,
                 "capped": award.capped,
@@ -146,12 +180,20 @@ def _score_events(event_ids: list[int]) -> ScoreResult:
                 "created_at": now,
             }
         )
+        tracker.observe(
+            person.id,
+            Fact("event", event.type, event.network, event.count, key[1], award.points),
+            ("event", event.id),
+            event.occurred_at,
+        )
     copy_rows(PointAward.__table__, rows)
     _save_day_states(gen, {k: states[k] for k in keys}, added)
     scores = {p: scores[p] + gained[p] for p in gained}
     _save_scores(gen, {p: pts for p, pts in scores.items() if gained[p]})
-    touched = {(people[e.employee_ref].id, day_of[e.id]) for e in todo}
-    refresh_boards(gen, {p.id: p for p in people.values()}, touched, scores)
+    tracker.save(org_today(), notify=target.live)
+    if target.live:
+        touched = {(people[e.employee_ref].id, day_of[e.id]) for e in todo}
+        refresh_boards(gen, {p.id: p for p in people.values()}, touched, scores)
     return ScoreResult(len(todo), len(done), held, sum(gained.values()))
 
 
@@ -204,9 +246,11 @@ def _day_states(gen: int, keys: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.
 
 
 def _save_day_states(
-    gen: int, states: dict[tuple[int, dt.date], DayState], added: dict[tuple[int, dt.date], int]
+    gen: int,
+    states: dict[tuple[int, dt.date], DayState],
+    added: dict[tuple[int, dt.date], list[int]],
 ) -> None:
-    """Store what the caps used (absolute) and add the day's new points.
+    """Store what the caps used (absolute) and add the day's new points and activity.
 
     `points` is added to rather than overwritten because kudos and nominations
     also land on the day without passing through the event caps.
@@ -221,13 +265,15 @@ def _save_day_states(
                 "scoring_shares": state.scoring_shares,
                 "share_points": state.share_points,
                 "engagement_points": state.engagement_points,
-                "points": added.get((person, day), 0),
+                "points": added[(person, day)][0],
+                "shares": added[(person, day)][1],
+                "engagements": added[(person, day)][2],
             }
             for (person, day), state in states.items()
         ],
         conflict=("generation", "employee_id", "local_day"),
         replace=("scoring_shares", "share_points", "engagement_points"),
-        add=("points",),
+        add=("points", "shares", "engagements"),
     )
 
 
@@ -416,7 +462,13 @@ def rebuild_derived() -> dict[str, int]:
     ensure_scoring_setup()
     begin_write(db.session)
     lock_scoring(["employee_scores", "daily_totals"])
-    gen = live_scoring().generation
+    summary = rebuild_in_transaction(live_scoring().generation)
+    db.session.commit()
+    return summary
+
+
+def rebuild_in_transaction(gen: int) -> dict[str, int]:
+    """The rebuild itself, for a caller that holds the scoring lock."""
     _rebuild_rollups(gen)
     today = org_today()
     people = _all_people()
@@ -450,7 +502,6 @@ def rebuild_derived() -> dict[str, int]:
         stale_pattern=f"{boards.prefix}b:*",
     )
     r.set(boards.rolling_ready(rolling), "1", ex=ROLLING_TTL)
-    db.session.commit()
     return {"people": len(people), "boards": len(values), "entries": len(totals)}
 
 
@@ -470,6 +521,8 @@ def _rebuild_rollups(gen: int) -> None:
             func.sum(case((is_share, a.points), else_=0)),
             func.sum(case((and_(is_event, a.rule != SHARE), a.points), else_=0)),
             func.sum(a.points),
+            func.sum(case((is_share, 1), else_=0)),
+            func.sum(case((and_(is_event, a.rule != SHARE), a.quantity), else_=0)),
         )
         .where(a.generation == gen)
         .group_by(a.generation, a.employee_id, a.local_day)
@@ -484,6 +537,8 @@ def _rebuild_rollups(gen: int) -> None:
                 "share_points",
                 "engagement_points",
                 "points",
+                "shares",
+                "engagements",
             ],
             daily,
         )

@@ -78,6 +78,9 @@ class LedgerGeneration(db.Model):
     ruleset_version: Mapped[int] = mapped_column(ForeignKey("rulesets.version"))
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Re-scoring: the last event id replayed so far, and when it went live.
+    replayed_through: Mapped[int | None] = mapped_column(BigId)
+    switched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class PointAward(db.Model):
@@ -96,6 +99,8 @@ class PointAward(db.Model):
     cause_type: Mapped[str] = mapped_column(String(16))
     cause_id: Mapped[int] = mapped_column(BigId)
     rule: Mapped[str] = mapped_column(String(32))
+    # The event's count (aggregated engagements), so rollups can be rebuilt.
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
     points: Mapped[int] = mapped_column(Integer)
     base_points: Mapped[int] = mapped_column(Integer)
     capped: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -118,6 +123,9 @@ class DailyTotal(db.Model):
     share_points: Mapped[int] = mapped_column(Integer, default=0)
     engagement_points: Mapped[int] = mapped_column(Integer, default=0)
     points: Mapped[int] = mapped_column(Integer, default=0)
+    # Activity, capped or not, for the thought-leader tiers' 90-day metrics.
+    shares: Mapped[int] = mapped_column(Integer, default=0)
+    engagements: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class EmployeeScore(db.Model):
@@ -128,3 +136,65 @@ class EmployeeScore(db.Model):
     generation: Mapped[int] = mapped_column(Integer, primary_key=True)
     employee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     points: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PersonProgress(db.Model):
+    """Per person and generation: achievement counters and thought-leader tier."""
+
+    __tablename__ = "person_progress"
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stats: Mapped[dict] = mapped_column(JSON, default=dict)
+    tier: Mapped[str | None] = mapped_column(String(64))
+    # First local day the person was below their tier's thresholds (hysteresis).
+    tier_below_since: Mapped[dt.date | None] = mapped_column(Date)
+    tier_since: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class BadgeAward(db.Model):
+    """A badge level earned by a person. Revocation keeps the row, with a reason."""
+
+    __tablename__ = "badge_awards"
+    __table_args__ = (
+        UniqueConstraint("generation", "employee_id", "badge", "level"),
+        UniqueConstraint("generation", "assertion_id"),
+        Index("ix_badge_awards_assertion", "assertion_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    generation: Mapped[int] = mapped_column(ForeignKey("ledger_generations.id"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    badge: Mapped[str] = mapped_column(String(64))
+    level: Mapped[int] = mapped_column(Integer)
+    earned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # What completed it: an event (or later a kudos, a nomination); manual awards name no cause.
+    cause_type: Mapped[str | None] = mapped_column(String(16))
+    cause_id: Mapped[int | None] = mapped_column(BigId)
+    ruleset_version: Mapped[int] = mapped_column(Integer)
+    # Public, unguessable id of the Open Badges assertion; kept across re-scores.
+    assertion_id: Mapped[str] = mapped_column(String(36))
+    awarded_by: Mapped[str | None] = mapped_column(String(200))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Notification(db.Model):
+    """Something to tell a person. `key` makes "tell once" a constraint."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("employee_id", "key"),
+        Index("ix_notifications_unread", "employee_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -15,11 +15,22 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from scoring.achievements import BadgeDefinition, TierDefinition, parse_badges, parse_tiers
+
 EVENT_TYPES = ("share", "reshare", "comment", "like", "click")
 NETWORKS = ("linkedin", "x", "facebook", "instagram", "other")
 SHARE = "share"
 DEFAULT_RULESET_PATH = Path(__file__).with_name("default_ruleset.json")
 MAX_MULTIPLIER = Decimal(10)
+# A ruleset without tiers still places everyone somewhere.
+_DEFAULT_TIERS = [
+    {
+        "slug": "contributor",
+        "name": "Contributor",
+        "min_points_90d": 0,
+        "min_engagement_per_share": 0,
+    }
+]
 
 
 class RulesetError(ValueError):
@@ -37,6 +48,8 @@ class Ruleset:
     multipliers: dict[str, Decimal]
     max_scoring_shares: int | None
     max_engagement_points: int | None
+    badges: tuple[BadgeDefinition, ...]
+    tiers: tuple[TierDefinition, ...]
     document: dict[str, Any]
 
     @classmethod
@@ -52,9 +65,11 @@ class Ruleset:
         engagement = _optional_count(
             caps.get("engagement_points"), "daily_caps.engagement_points", errors
         )
+        badges = parse_badges(document.get("badges", []), errors)
+        tiers = parse_tiers(document.get("tiers", _DEFAULT_TIERS), errors)
         if errors:
             raise RulesetError(errors)
-        return cls(version, points, multipliers, shares, engagement, document)
+        return cls(version, points, multipliers, shares, engagement, badges, tiers, document)
 
 
 def _parse_points(value: Any, errors: dict) -> dict[str, int]:

@@ -11,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from recognition.extensions import begin_write, db
 from scoring.models import LedgerGeneration, RulesetVersion
-from scoring.rules import Ruleset, load_default_document
+from scoring.rules import Ruleset, RulesetError, load_default_document
+
+__all__ = ["LiveScoring", "RulesetError", "live_scoring", "ruleset", "save_ruleset"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def ensure_scoring_setup() -> None:
                     RulesetVersion(version=1, document=load_default_document(), note="default")
                 )
                 db.session.flush()
-            db.session.add(LedgerGeneration(id=1, ruleset_version=1, state="live"))
+            db.session.add(LedgerGeneration(ruleset_version=1, state="live"))
         db.session.commit()
     except IntegrityError:
         # Another process set it up at the same moment; theirs is as good as ours.
@@ -67,3 +69,16 @@ def live_scoring() -> LiveScoring:
         ensure_scoring_setup()
         return live_scoring()
     return LiveScoring(row.id, ruleset(row.ruleset_version))
+
+
+def save_ruleset(document: dict, note: str | None = None, by: str | None = None) -> int:
+    """Validate and store a ruleset document as the next version; returns it."""
+    if not isinstance(document, dict):
+        raise RulesetError({"_schema": ["a ruleset is a JSON object"]})
+    ensure_scoring_setup()
+    begin_write(db.session)
+    version = (db.session.scalar(select(func.max(RulesetVersion.version))) or 0) + 1
+    Ruleset.from_document(document, version)  # raises RulesetError naming each field
+    db.session.add(RulesetVersion(version=version, document=document, note=note, created_by=by))
+    db.session.commit()
+    return version

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table, bindparam, text
+import json
+
+from sqlalchemy import JSON, Table, bindparam, text
 
 from recognition.extensions import db
 
@@ -44,7 +46,13 @@ def insert_many(
             f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns
         )
         sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}){on_conflict}"
-        result = db.session.execute(text(sql), {c: [row[c] for row in rows] for c in columns})
+        params = {}
+        for c in columns:
+            values = [row[c] for row in rows]
+            if isinstance(table.c[c].type, JSON):
+                values = [None if v is None else json.dumps(v) for v in values]
+            params[c] = values
+        result = db.session.execute(text(sql), params)
         return result.all() if returning else []
     values = ", ".join(f":{c}" for c in columns)
     stmt = text(f"INSERT INTO {table.name} ({names}) VALUES ({values}){on_conflict}")
@@ -68,11 +76,17 @@ def copy_rows(table: Table, rows: list[dict]) -> None:
         db.session.execute(table.insert(), rows)
         return
     columns = list(rows[0])
+    as_json = [isinstance(table.c[c].type, JSON) for c in columns]
     cursor = db.session.connection().connection.driver_connection.cursor()
     names = ", ".join(columns)
     with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([row[c] for c in columns])
+            copy.write_row(
+                [
+                    json.dumps(row[c]) if j and row[c] is not None else row[c]
+                    for c, j in zip(columns, as_json, strict=True)
+                ]
+            )
 
 
 def is_postgres() -> bool:

@@ -1,0 +1,290 @@
+"""Achievements' storage side: counters, badge awards, tiers and notifications.
+
+The decisions are pure (`scoring.achievements`); this module loads what they
+need, feeds them in scoring order and stores what they decide, inside the
+score job's transaction (the person rows are already locked).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from recognition.extensions import db
+from scoring.achievements import (
+    Fact,
+    Stats,
+    TierMetrics,
+    TierState,
+    new_awards,
+    step_tier,
+)
+from scoring.models import BadgeAward, DailyTotal, Notification, PersonProgress
+from scoring.periods import week_start
+from scoring.rules import Ruleset
+from scoring.storage import insert_many
+
+TIER_WINDOW_DAYS = 90
+
+
+@dataclass
+class _Progress:
+    stats: Stats
+    tier: TierState | None
+    tier_since: dt.date | None
+
+
+class AchievementTracker:
+    """Folds one scoring batch's facts into counters and badge awards, in order."""
+
+    def __init__(
+        self,
+        gen: int,
+        rules: Ruleset,
+        person_ids: list[int],
+        day_keys: set[tuple[int, dt.date]],
+    ):
+        self.gen = gen
+        self.rules = rules
+        self.progress = load_progress(gen, person_ids)
+        self.held = held_badges(gen, person_ids)
+        self.week_points = _week_points(gen, {(p, week_start(d)) for p, d in day_keys})
+        self.awarded: list[dict] = []
+        self.touched: set[int] = set()
+
+    def observe(self, person: int, fact: Fact, cause: tuple[str, int], when: dt.datetime):
+        progress = self.progress[person]
+        progress.stats = _observe(progress.stats, fact)
+        self.touched.add(person)
+        week = (person, week_start(fact.local_day))
+        self.week_points[week] += fact.points
+        held = self.held[person]
+        for slug, level in new_awards(
+            self.rules.badges, progress.stats, self.week_points[week], held
+        ):
+            held.add((slug, level))
+            self.awarded.append(
+                {
+                    "generation": self.gen,
+                    "employee_id": person,
+                    "badge": slug,
+                    "level": level,
+                    # The completing fact's own time, so a replay earns at the same moment.
+                    "earned_at": when,
+                    "cause_type": cause[0],
+                    "cause_id": cause[1],
+                    "ruleset_version": self.rules.version,
+                    "assertion_id": str(uuid.uuid4()),
+                }
+            )
+
+    def save(self, today: dt.date, notify: bool) -> None:
+        insert_many(
+            BadgeAward.__table__,
+            self.awarded,
+            conflict=("generation", "employee_id", "badge", "level"),
+        )
+        promoted = update_tiers(self.gen, self.rules, self.progress, self.touched, today)
+        save_progress(self.gen, {p: self.progress[p] for p in self.touched})
+        if notify:
+            notify_badges(self.rules, self.awarded)
+            notify_tiers(self.rules, promoted)
+
+
+def _observe(stats: Stats, fact: Fact) -> Stats:
+    from scoring.achievements import observe
+
+    return observe(stats, fact)
+
+
+def load_progress(gen: int, person_ids) -> dict[int, _Progress]:
+    progress = {p: _Progress(Stats(), None, None) for p in person_ids}
+    rows = db.session.execute(
+        select(PersonProgress).where(
+            PersonProgress.generation == gen, PersonProgress.employee_id.in_(person_ids)
+        )
+    ).scalars()
+    for row in rows:
+        tier = TierState(row.tier, row.tier_below_since) if row.tier else None
+        progress[row.employee_id] = _Progress(Stats.from_json(row.stats), tier, row.tier_since)
+    return progress
+
+
+def save_progress(gen: int, progress: dict[int, _Progress]) -> None:
+    insert_many(
+        PersonProgress.__table__,
+        [
+            {
+                "generation": gen,
+                "employee_id": person,
+                "stats": p.stats.to_json(),
+                "tier": p.tier.tier if p.tier else None,
+                "tier_below_since": p.tier.below_since if p.tier else None,
+                "tier_since": p.tier_since,
+            }
+            for person, p in progress.items()
+        ],
+        conflict=("generation", "employee_id"),
+        replace=("stats", "tier", "tier_below_since", "tier_since"),
+    )
+
+
+def held_badges(gen: int, person_ids) -> dict[int, set[tuple[str, int]]]:
+    """Badge levels a person holds or held: a revoked level is not earned again."""
+    held: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    rows = db.session.execute(
+        select(BadgeAward.employee_id, BadgeAward.badge, BadgeAward.level).where(
+            BadgeAward.generation == gen, BadgeAward.employee_id.in_(person_ids)
+        )
+    )
+    for person, badge, level in rows:
+        held[person].add((badge, level))
+    return held
+
+
+def _week_points(gen: int, weeks: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], int]:
+    points: dict[tuple[int, dt.date], int] = defaultdict(int)
+    if not weeks:
+        return points
+    rows = db.session.execute(
+        select(DailyTotal.employee_id, DailyTotal.local_day, DailyTotal.points).where(
+            DailyTotal.generation == gen,
+            DailyTotal.employee_id.in_({p for p, _ in weeks}),
+            DailyTotal.local_day >= min(w for _, w in weeks),
+            DailyTotal.local_day < max(w for _, w in weeks) + dt.timedelta(days=7),
+        )
+    )
+    for person, day, pts in rows:
+        key = (person, week_start(day))
+        if key in weeks:
+            points[key] += pts
+    return points
+
+
+def tier_metrics(gen: int, person_ids, today: dt.date) -> dict[int, TierMetrics]:
+    """Rolling 90-day points and engagement per share, from the daily rollup."""
+    first = today - dt.timedelta(days=TIER_WINDOW_DAYS - 1)
+    query = (
+        select(
+            DailyTotal.employee_id,
+            func.sum(DailyTotal.points),
+            func.sum(DailyTotal.shares),
+            func.sum(DailyTotal.engagements),
+        )
+        .where(
+            DailyTotal.generation == gen,
+            DailyTotal.local_day >= first,
+            DailyTotal.local_day <= today,
+        )
+        .group_by(DailyTotal.employee_id)
+    )
+    if person_ids is not None:
+        query = query.where(DailyTotal.employee_id.in_(person_ids))
+    metrics = {p: TierMetrics(0, 0, 0) for p in person_ids or ()}
+    for person, points, shares, engagements in db.session.execute(query):
+        metrics[person] = TierMetrics(int(points), int(shares), int(engagements))
+    return metrics
+
+
+def update_tiers(
+    gen: int, rules: Ruleset, progress: dict[int, _Progress], persons, today: dt.date
+) -> list[tuple[int, str]]:
+    """Step each person's tier; returns (person, tier) for promotions."""
+    metrics = tier_metrics(gen, list(persons), today)
+    order = [t.slug for t in rules.tiers]
+    promoted = []
+    for person in persons:
+        p = progress[person]
+        before = p.tier
+        after = step_tier(rules.tiers, before, metrics[person], today)
+        if before is None or after.tier != before.tier:
+            p.tier_since = today
+            if (before is not None and _rank(order, after.tier) > _rank(order, before.tier)) or (
+                before is None and _rank(order, after.tier) > 0
+            ):
+                promoted.append((person, after.tier))
+        p.tier = after
+    return promoted
+
+
+def _rank(order: list[str], slug: str) -> int:
+    return order.index(slug) if slug in order else -1
+
+
+def review_tiers(gen: int, rules: Ruleset, today: dt.date, notify: bool = True) -> int:
+    """The daily pass: demotions happen with no new events, so every person is stepped."""
+    person_ids = list(
+        db.session.scalars(
+            select(PersonProgress.employee_id).where(PersonProgress.generation == gen)
+        )
+    )
+    changed = 0
+    for start in range(0, len(person_ids), 1000):
+        chunk = person_ids[start : start + 1000]
+        progress = load_progress(gen, chunk)
+        before = {p: progress[p].tier for p in chunk}
+        promoted = update_tiers(gen, rules, progress, chunk, today)
+        moved = {p: progress[p] for p in chunk if progress[p].tier != before[p]}
+        save_progress(gen, moved)
+        changed += len(moved)
+        if notify:
+            notify_tiers(rules, promoted)
+    return changed
+
+
+def notify(rows: list[dict]) -> None:
+    insert_many(Notification.__table__, rows, conflict=("employee_id", "key"))
+
+
+def notify_badges(rules: Ruleset, awarded: list[dict]) -> None:
+    names = {b.slug: b for b in rules.badges}
+    rows = []
+    for award in awarded:
+        badge = names.get(award["badge"])
+        if badge is None:
+            continue
+        label = _level_label(badge, award["level"])
+        rows.append(
+            {
+                "employee_id": award["employee_id"],
+                "kind": "badge_earned",
+                "key": f"badge:{award['badge']}:{award['level']}",
+                "title": f"You earned {badge.name}{label}",
+                "body": badge.description,
+                "link": f"/api/v1/badges/assertions/{award['assertion_id']}",
+                "created_at": award["earned_at"],
+            }
+        )
+    notify(rows)
+
+
+def notify_tiers(rules: Ruleset, promoted: list[tuple[int, str]]) -> None:
+    names = {t.slug: t.name for t in rules.tiers}
+    from recognition.clock import utcnow
+
+    now = utcnow()
+    notify(
+        [
+            {
+                "employee_id": person,
+                "kind": "tier_reached",
+                "key": f"tier:{tier}",
+                "title": f"You reached the {names.get(tier, tier)} tier",
+                "body": None,
+                "link": None,
+                "created_at": now,
+            }
+            for person, tier in promoted
+        ]
+    )
+
+
+def _level_label(badge, level: int) -> str:
+    for lv in badge.levels:
+        if lv.level == level and lv.label:
+            return f" ({lv.label})"
+    return ""
