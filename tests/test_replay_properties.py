@@ -147,7 +147,10 @@ def test_replay_equals_live_and_is_deterministic(
         )
         assert resp.status_code == 202
         work()
-    live = (_ledger(1), _badges(1), _rollups(1))
+    from scoring.rulesets import live_scoring
+
+    gen = live_scoring().generation
+    live = (_ledger(gen), _badges(gen), _rollups(gen))
     assert len(live[0]) == sum(1 for p in payloads if p["employee_id"] != "GHOST")
 
     first = rescore(1)["generation"]
