@@ -9,7 +9,14 @@ from sqlalchemy import select, update
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db
 from recognition.people import Employee
-from scoring.achievements import BadgeDefinition, Stats, TierState, progress, tier_progress
+from scoring.achievements import (
+    BadgeDefinition,
+    Stats,
+    TierState,
+    progress,
+    step_tier,
+    tier_progress,
+)
 from scoring.ledger import org_today, person_totals
 from scoring.models import BadgeAward, LedgerGeneration, Notification, PersonProgress
 from scoring.progress import notify_badges, tier_metrics
@@ -75,11 +82,9 @@ def person_achievements(person: Employee) -> dict:
     )
     week = person_totals(live.generation, person.id, today)["week"]
     metrics = tier_metrics(live.generation, [person.id], today)[person.id]
-    state = TierState(row.tier, row.tier_below_since) if row and row.tier else None
-    if state is None:
-        from scoring.achievements import step_tier
-
-        state = step_tier(rules.tiers, None, metrics, today)
+    stored = TierState(row.tier, row.tier_below_since) if row and row.tier else None
+    # Shown as the daily review would leave it today, even if it has not run yet.
+    state = step_tier(rules.tiers, stored, metrics, today)
     tiers = {t.slug: t for t in rules.tiers}
     tier_view = tier_progress(rules.tiers, state, metrics)
     return {

@@ -87,7 +87,22 @@ def enqueue_scoring(event_ids: list[int]) -> None:
 def score_events_job(event_ids: list[int]) -> dict:
     from scoring.ledger import score_events
 
-    return dataclasses.asdict(score_events(event_ids))
+    result = dataclasses.asdict(score_events(event_ids))
+    enqueue_daily_review()
+    return result
+
+
+def enqueue_daily_review() -> None:
+    """Start the day's tier review the first time anything is scored that day.
+
+    Demotions happen without events, so the review must run daily; letting the
+    first job of each local day trigger it needs no cron and no scheduler.
+    """
+    from scoring.ledger import org_boards, org_today
+
+    key = f"{org_boards().prefix}tier-review:{org_today().isoformat()}"
+    if redis_connection().set(key, "1", nx=True, ex=3 * 24 * 3600):
+        enqueue(review_tiers_job)
 
 
 @in_app_context

@@ -29,6 +29,9 @@ from scoring.rules import Ruleset
 from scoring.storage import insert_many
 
 TIER_WINDOW_DAYS = 90
+# A badge completed by an event older than this (a backfill, a late import)
+# is awarded quietly: people are told about what they did lately, not flooded.
+NOTIFY_WITHIN = dt.timedelta(days=14)
 
 
 @dataclass
@@ -241,11 +244,14 @@ def notify(rows: list[dict]) -> None:
 
 
 def notify_badges(rules: Ruleset, awarded: list[dict]) -> None:
+    from recognition.clock import utcnow
+
     names = {b.slug: b for b in rules.badges}
+    recent = utcnow() - NOTIFY_WITHIN
     rows = []
     for award in awarded:
         badge = names.get(award["badge"])
-        if badge is None:
+        if badge is None or award["earned_at"] < recent:
             continue
         label = _level_label(badge, award["level"])
         rows.append(
