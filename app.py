@@ -27,6 +27,12 @@ class Config:
     LAUREL_ORG = os.environ.get("LAUREL_ORG", "laurel")
     LAUREL_QUEUE = os.environ.get("LAUREL_QUEUE", "laurel")
     # Names the issuer of exported Open Badges.
+    # The demo sign-in page (pick any seeded person); never on in production.
+    LAUREL_DEMO = os.environ.get("LAUREL_DEMO", "") == "1"
+    # Name of the header a trusted SSO proxy sets to the signed-in email.
+    LAUREL_TRUSTED_HEADER = os.environ.get("LAUREL_TRUSTED_HEADER") or None
+    # Trust X-Forwarded-* from one proxy hop (HTTPS detection, client address).
+    LAUREL_PROXY_FIX = os.environ.get("LAUREL_PROXY_FIX", "") == "1"
     LAUREL_ISSUER_NAME = os.environ.get("LAUREL_ISSUER_NAME", "Laurel advocacy program")
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     MAX_EVENTS_PER_REQUEST = 1000
@@ -56,6 +62,17 @@ def create_app(config: dict | None = None) -> Flask:
     from scoring.badges_api import bp as badges_api
     from scoring.pages import bp as scoring_pages
 
+    from recognition import auth
+    from recognition.admin import bp as admin_pages
+    from recognition.pages import bp as me_pages
+
+    if app.config["LAUREL_PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    auth.init_app(app)
+    app.register_blueprint(me_pages)
+    app.register_blueprint(admin_pages)
     register_error_handlers(app)
     app.register_blueprint(scoring_api)
     app.register_blueprint(people_api)

@@ -39,6 +39,8 @@ class Employee(db.Model):
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
     role: Mapped[str] = mapped_column(String(16), default="employee")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The person's own choice: hidden from public boards, still sees their own rank.
+    leaderboard_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

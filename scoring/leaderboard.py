@@ -202,10 +202,13 @@ return {total, top, start, above, around, names}
 """
 
 # Rank and points of one member on several boards: rank = 1 + people strictly ahead.
+# ARGV[i + 1], when above zero, is the member's points on KEYS[i] if they are not
+# listed there (opted out of public boards): the rank they would have.
 _RANKS_SCRIPT = """
 local out = {}
 for i, key in ipairs(KEYS) do
   local score = redis.call('ZSCORE', key, ARGV[1])
+  if not score and tonumber(ARGV[i + 1] or '0') > 0 then score = ARGV[i + 1] end
   if score then
     out[#out + 1] = redis.call('ZCOUNT', key, '(' .. score, '+inf') + 1
     out[#out + 1] = score
@@ -279,8 +282,12 @@ class BoardReader:
         neighbours = _ranked(_pairs(near), start, above, cards) if near else []
         return BoardView(window, team, total, entries, neighbours)
 
-    def ranks(self, member: str, keys: list[str]) -> list[tuple[int, int] | None]:
-        flat = self._ranks(keys=keys, args=[member])
+    def ranks(
+        self, member: str, keys: list[str], unlisted_points: list[int] | None = None
+    ) -> list[tuple[int, int] | None]:
+        """(rank, points) per board, None where unranked; `unlisted_points` gives the
+        points of a person kept off the boards, to place them privately."""
+        flat = self._ranks(keys=keys, args=[member, *(unlisted_points or [])])
         out = []
         for rank, score in zip(flat[::2], flat[1::2], strict=True):
             out.append(None if rank is None else (int(rank), int(float(score))))

@@ -51,6 +51,12 @@ class Person:
     name: str
     team: str | None
     active: bool
+    opted_out: bool = False
+
+    @property
+    def public(self) -> bool:
+        """Shown on boards: active, and has not opted out of public leaderboards."""
+        return self.active and not self.opted_out
 
     @property
     def member(self) -> str:
@@ -199,7 +205,14 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
 
 def _people_by_ref(refs: set[str]) -> dict[str, Person]:
     rows = db.session.execute(
-        select(Employee.id, Employee.external_id, Employee.name, Team.slug, Employee.active)
+        select(
+            Employee.id,
+            Employee.external_id,
+            Employee.name,
+            Team.slug,
+            Employee.active,
+            Employee.leaderboard_opt_out,
+        )
         .outerjoin(Team, Employee.team_id == Team.id)
         .where(Employee.external_id.in_(refs))
     )
@@ -307,7 +320,7 @@ def refresh_boards(
     for window, persons in wanted.items():
         for person_id in persons:
             person = people[person_id]
-            points = sums[window].get(person_id, 0) if person.active else 0
+            points = sums[window].get(person_id, 0) if person.public else 0
             totals.append((window, person.member, person.team, points))
     boards = org_boards()
     write_boards(
@@ -412,7 +425,14 @@ def resync_person(employee_id: int, old_team: str | None = None) -> None:
 
 def _people_by_id(ids: set[int]) -> dict[int, Person]:
     rows = db.session.execute(
-        select(Employee.id, Employee.external_id, Employee.name, Team.slug, Employee.active)
+        select(
+            Employee.id,
+            Employee.external_id,
+            Employee.name,
+            Team.slug,
+            Employee.active,
+            Employee.leaderboard_opt_out,
+        )
         .outerjoin(Team, Employee.team_id == Team.id)
         .where(Employee.id.in_(ids))
     )
@@ -422,7 +442,12 @@ def _people_by_id(ids: set[int]) -> dict[int, Person]:
 def _all_people() -> dict[int, Person]:
     rows = db.session.execute(
         select(
-            Employee.id, Employee.external_id, Employee.name, Team.slug, Employee.active
+            Employee.id,
+            Employee.external_id,
+            Employee.name,
+            Team.slug,
+            Employee.active,
+            Employee.leaderboard_opt_out,
         ).outerjoin(Team, Employee.team_id == Team.id)
     )
     return {row.id: Person(*row) for row in rows}
@@ -447,7 +472,7 @@ def build_rolling_boards(today: dt.date) -> None:
         (
             (window, people[p].member, people[p].team, pts)
             for p, pts in sums.items()
-            if p in people and people[p].active
+            if p in people and people[p].public
         ),
     )
     values.setdefault(boards.key(window), {})
@@ -489,7 +514,7 @@ def rebuild_in_transaction(gen: int) -> dict[str, int]:
     for window, sums in per_window.items():
         for person_id, points in sums.items():
             person = people.get(person_id)
-            if person is not None and person.active:
+            if person is not None and person.public:
                 totals.append((window, person.member, person.team, points))
     boards = org_boards()
     values = board_writes(boards, totals)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request
 
+from recognition.auth import login_required
 from recognition.extensions import htmx
 from scoring import standings
 from scoring.periods import PERIODS
@@ -18,12 +19,8 @@ PERIOD_LABELS = {
 }
 
 
-@bp.get("/")
-def home():
-    return redirect(url_for("scoring_pages.leaderboard"))
-
-
 @bp.get("/leaderboard")
+@login_required
 def leaderboard():
     """The boards; htmx requests get only the table, so tabs swap it in place."""
     period = request.args.get("period", "week")

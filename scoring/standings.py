@@ -79,7 +79,11 @@ def standing(person: Employee) -> dict[str, dict]:
     team = person.team.slug if person.team else None
     if team:
         keys += [boards.key(w, team) for w in windows]
-    ranks = reader().ranks(str(person.id), keys)
+    unlisted = None
+    if person.active and person.leaderboard_opt_out:
+        # Off the public boards by choice, but they still see where they stand.
+        unlisted = [points[w.period] for w in windows] * (2 if team else 1)
+    ranks = reader().ranks(str(person.id), keys, unlisted)
     out = {}
     for i, window in enumerate(windows):
         start, end = window.bounds(current_app.config["LAUREL_TZ"])

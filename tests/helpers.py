@@ -40,3 +40,13 @@ def event(employee_id: str, when: str, type_: str = "share", **extra) -> dict:
         "occurred_at": when,
         **extra,
     }
+
+
+def sign_in(client, person) -> str:
+    """Sign `person` in on this test client (as the SSO or demo sign-in would);
+    returns the session's CSRF token for forms and htmx headers."""
+    with client.session_transaction() as session:
+        session.clear()
+        session["person_id"] = person.id
+        session["csrf"] = f"csrf-{person.id}"
+    return f"csrf-{person.id}"

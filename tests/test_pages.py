@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from tests.helpers import add_person, event, token
+from tests.helpers import add_person, event, sign_in, token
 
 NOW = "2026-11-20T12:00:00+00:00"
 
 
 def seed(client, work):
     headers = token()
-    add_person("E1", name="Ada Lovelace", team="sales")
+    ada = add_person("E1", name="Ada Lovelace", team="sales")
+    sign_in(client, ada)
     add_person("E2", name="Grace Hopper", team="marketing")
     add_person("E3", name="Quiet Person", team="marketing")
     events = [event("E1", NOW, type_="like", count=30), event("E2", NOW, type_="like", count=20)]
@@ -48,7 +49,7 @@ def test_unknown_team_or_period_falls_back_with_a_message(client, work, freeze_t
 
 def test_names_are_escaped(client, work, freeze_time):
     freeze_time(NOW)
-    add_person("E9", name="<script>alert(1)</script>")
+    sign_in(client, add_person("E9", name="<script>alert(1)</script>"))
     client.post("/api/v1/events", json=event("E9", NOW), headers=token())
     work()
     html = client.get("/leaderboard").get_data(as_text=True)

@@ -1,0 +1,178 @@
+"""Sign-in, sessions, CSRF and roles for the pages. One module, so OIDC can join here.
+
+Who a visitor is comes from one of two places:
+- a trusted reverse-proxy header naming their email (`LAUREL_TRUSTED_HEADER`,
+  e.g. X-Forwarded-Email, honoured only when that setting is present), which
+  is how production single sign-on reaches Laurel;
+- the demo sign-in page (`LAUREL_DEMO`), where anyone picks a seeded person.
+Either way the person id lands in the signed session cookie.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import func, select
+
+from recognition.extensions import db, htmx
+from recognition.people import Employee
+
+bp = Blueprint("auth", __name__)
+
+ROLE_RANK = {"employee": 0, "manager": 1, "admin": 2}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Session cookies are Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.session_interface = SessionInterface()
+    app.before_request(_load_person)
+    app.before_request(_check_csrf)
+    app.context_processor(lambda: {"me": g.get("person"), "csrf_token": csrf_token})
+    app.register_blueprint(bp)
+
+
+def current_person() -> Employee | None:
+    return g.get("person")
+
+
+def _load_person() -> None:
+    g.person = None
+    if request.path.startswith(("/api/", "/static/")):
+        return
+    header = current_app.config.get("LAUREL_TRUSTED_HEADER")
+    if header:
+        email = request.headers.get(header, "").strip().lower()
+        if email:
+            person = db.session.scalar(select(Employee).where(func.lower(Employee.email) == email))
+            if person is not None and person.active:
+                if session.get("person_id") != person.id:
+                    session.clear()
+                    session["person_id"] = person.id
+                g.person = person
+                return
+    person_id = session.get("person_id")
+    if person_id is not None:
+        person = db.session.get(Employee, person_id)
+        if person is not None and person.active:
+            g.person = person
+        else:
+            session.clear()
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _check_csrf() -> None:
+    """Every state-changing page request carries the session's token (form or header)."""
+    if request.method in SAFE_METHODS or request.path.startswith("/api/"):
+        return
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    expected = session.get("csrf", "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        abort(400, "The form has expired or did not come from Laurel; reload and try again.")
+
+
+def sign_in(person: Employee) -> None:
+    session.clear()  # a new session id on every sign-in (no fixation)
+    session["person_id"] = person.id
+    csrf_token()
+
+
+def login_required(view=None, *, role: str = "employee"):
+    """Pages need a signed-in person; `role` sets the least role that may enter."""
+
+    def decorate(view_func):
+        @functools.wraps(view_func)
+        def wrapped(*args, **kwargs):
+            person = current_person()
+            if person is None:
+                target = url_for("auth.sign_in_page", next=request.full_path.rstrip("?"))
+                if htmx:
+                    response = current_app.make_response("")
+                    response.headers["HX-Redirect"] = target
+                    return response
+                return redirect(target)
+            if ROLE_RANK.get(person.role, 0) < ROLE_RANK[role]:
+                abort(403)
+            return view_func(*args, **kwargs)
+
+        return wrapped
+
+    return decorate(view) if view is not None else decorate
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("me_pages.me")
+
+
+@bp.get("/sign-in")
+def sign_in_page():
+    if current_person() is not None:
+        return redirect(_safe_next(request.args.get("next")))
+    if current_app.config.get("LAUREL_DEMO"):
+        return redirect(url_for("auth.demo_sign_in", next=request.args.get("next")))
+    return render_template("auth/sign_in.html"), 401
+
+
+@bp.get("/demo/sign-in")
+def demo_sign_in():
+    if not current_app.config.get("LAUREL_DEMO"):
+        abort(404)
+    people = db.session.scalars(
+        select(Employee).where(Employee.active.is_(True)).order_by(Employee.name)
+    ).all()
+    by_role = {role: [p for p in people if p.role == role] for role in ("admin", "manager")}
+    by_role["employee"] = [p for p in people if p.role == "employee"][:40]
+    return render_template(
+        "auth/demo_sign_in.html", by_role=by_role, next=request.args.get("next") or ""
+    )
+
+
+@bp.post("/demo/sign-in")
+def demo_sign_in_post():
+    if not current_app.config.get("LAUREL_DEMO"):
+        abort(404)
+    person = db.session.scalar(
+        select(Employee).where(Employee.external_id == request.form.get("employee_id", ""))
+    )
+    if person is None or not person.active:
+        abort(400, "Pick a person from the list.")
+    sign_in(person)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/sign-out")
+def sign_out():
+    session.clear()
+    if current_app.config.get("LAUREL_TRUSTED_HEADER"):
+        return render_template("auth/signed_out.html")
+    return redirect(url_for("auth.sign_in_page"))
