@@ -55,16 +55,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["laurel_redis"] = connect_redis(app.config["REDIS_URL"], app.instance_path)
 
     import recognition.models  # noqa: F401  (registers every model with the metadata)
+    from recognition import auth
+    from recognition.admin import bp as admin_pages
     from recognition.api import bp as people_api
     from recognition.cli import laurel_cli
+    from recognition.pages import bp as me_pages
     from recognition.problems import register_error_handlers
     from scoring.api import bp as scoring_api
     from scoring.badges_api import bp as badges_api
     from scoring.pages import bp as scoring_pages
-
-    from recognition import auth
-    from recognition.admin import bp as admin_pages
-    from recognition.pages import bp as me_pages
 
     if app.config["LAUREL_PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
