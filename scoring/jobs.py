@@ -86,7 +86,10 @@ def enqueue_scoring(event_ids: list[int]) -> None:
 @in_app_context
 def score_events_job(event_ids: list[int]) -> dict:
     from scoring.ledger import score_events
+    from scoring.standings import snapshot_week
 
+    # Before this week's first points land, keep last week's standings for "up 3 places".
+    snapshot_week()
     result = dataclasses.asdict(score_events(event_ids))
     enqueue_daily_review()
     return result

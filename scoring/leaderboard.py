@@ -50,6 +50,11 @@ class Boards:
         """employee_id (HR id) -> member, to find a person by the id integrations use."""
         return f"{self.prefix}ids"
 
+    def snapshot(self, week: Window, team: str | None = None) -> str:
+        """The all-time board as it stood when `week` began, for "up 3 places"."""
+        scope = "org" if team is None else f"t:{team}"
+        return f"{self.prefix}snap:{scope}:{week.suffix}"
+
     def rolling_ready(self, window: Window) -> str:
         return f"{self.prefix}ready:{window.suffix}"
 
@@ -292,6 +297,22 @@ class BoardReader:
         for rank, score in zip(flat[::2], flat[1::2], strict=True):
             out.append(None if rank is None else (int(rank), int(float(score))))
         return out
+
+
+_GAP_SCRIPT = """
+local above = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+if #above == 0 then return false end
+local rank = redis.call('ZCOUNT', KEYS[1], '(' .. above[2], '+inf') + 1
+return {above[2], rank}
+"""
+
+
+def gap_above(r: redis.Redis, key: str, points: int) -> tuple[int, int] | None:
+    """(points behind, rank) of the nearest score above `points` on a board, or None."""
+    found = r.eval(_GAP_SCRIPT, 1, key, points)
+    if not found:
+        return None
+    return int(float(found[0])) - points, int(found[1])
 
 
 def _pairs(flat: list) -> list[tuple[str, int]]:

@@ -99,3 +99,53 @@ def standing(person: Employee) -> dict[str, dict]:
             },
         }
     return out
+
+
+def snapshot_week(today: dt.date | None = None) -> None:
+    """Keep the all-time boards as they stood when this week began (once a week)."""
+    today = today or org_today()
+    week = window_for("week", today)
+    everything = window_for("all", today)
+    boards = org_boards()
+    r = redis_connection()
+    target = boards.snapshot(week)
+    if r.exists(target):
+        return
+    keys = [(boards.key(everything), target)]
+    keys += [(boards.key(everything, t.slug), boards.snapshot(week, t.slug)) for t in teams()]
+    ttl = dt.timedelta(days=15)
+    pipe = r.pipeline(transaction=False)
+    for source, snap in keys:
+        pipe.copy(source, snap, replace=False)
+        pipe.expire(snap, ttl)
+    pipe.execute()
+
+
+def movement(person: Employee) -> dict | None:
+    """All-time rank now and when the week began: {"rank", "before", "up"}."""
+    today = org_today()
+    boards = org_boards()
+    snapshot_week(today)
+    week = window_for("week", today)
+    now, before = reader().ranks(
+        str(person.id), [boards.key(window_for("all", today)), boards.snapshot(week)]
+    )
+    if now is None:
+        return None
+    return {
+        "rank": now[0],
+        "before": before[0] if before else None,
+        "up": (before[0] - now[0]) if before else None,
+    }
+
+
+def gap_to_next(person: Employee, period: str = "all") -> dict | None:
+    """How far the person is behind the next score up: {"points", "rank"}."""
+    from scoring.leaderboard import gap_above
+
+    window = current_window(period)
+    points = person_totals(live_scoring().generation, person.id, org_today())[period]
+    found = gap_above(redis_connection(), org_boards().key(window), points)
+    if found is None:
+        return None
+    return {"points": found[0], "rank": found[1]}

@@ -315,3 +315,28 @@ def _boards():
             continue
         out[key] = r.zrange(key, 0, -1, withscores=True)
     return out
+
+
+def test_movement_since_the_week_began_and_gap_to_the_next(client, work, freeze_time):
+    from scoring.standings import gap_to_next, movement
+
+    freeze_time("2026-11-13T12:00:00+00:00")  # Friday of the week before
+    headers = token()
+    people = {who: add_person(who) for who in ("A", "B", "C")}
+    post(
+        client,
+        headers,
+        [
+            event("A", "2026-11-13T09:00:00+00:00", type_="like", count=50),
+            event("B", "2026-11-13T09:00:00+00:00", type_="like", count=40),
+            event("C", "2026-11-13T09:00:00+00:00", type_="like", count=10),
+        ],
+    )
+    work()
+    freeze_time(NOW)  # the next Friday: C overtakes both this week
+    post(client, headers, [event("C", "2026-11-20T09:00:00+00:00", type_="like", count=45)])
+    work()
+    assert movement(people["C"]) == {"rank": 1, "before": 3, "up": 2}
+    assert movement(people["A"]) == {"rank": 2, "before": 1, "up": -1}
+    assert gap_to_next(people["A"]) == {"points": 5, "rank": 1}
+    assert gap_to_next(people["C"]) is None
