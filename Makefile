@@ -12,6 +12,8 @@ PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || ec
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed
 FLASK := $(VENV)/bin/flask --app app
+# `make run` is the embedded demo: the demo sign-in page is on there only.
+RUN_ENV := LAUREL_DEMO=1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
@@ -42,10 +44,10 @@ seed: venv ## Load demo data if the database is empty
 run: venv ## Migrate, seed, then run the worker and the dev server on :$(PORT)
 	$(FLASK) db upgrade
 	$(FLASK) laurel seed-demo --if-empty
-	$(FLASK) laurel worker & worker_pid=$$!; \
+	$(RUN_ENV) $(FLASK) laurel worker & worker_pid=$$!; \
 	trap 'kill $$worker_pid 2>/dev/null; wait $$worker_pid 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \
-	$(FLASK) run --no-reload --port $(PORT)
+	$(RUN_ENV) $(FLASK) run --no-reload --port $(PORT)
 
 test: venv ## Run pytest (PYTEST_ARGS, TEST_DATABASE_URL, TEST_REDIS_URL honoured)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 
-from recognition.auth import login_required
+from recognition.auth import current_person, login_required
 from recognition.extensions import htmx
 from scoring import standings
 from scoring.periods import PERIODS
@@ -31,7 +31,8 @@ def leaderboard():
     if team and not standings.team_exists(team):
         error = f"There is no team {team!r}; showing the whole organisation."
         team = None
-    view = standings.board(period, team, limit=25)
+    me = current_person()
+    view = standings.board(period, team, limit=25, around=me.external_id)
     context = {
         "view": view,
         "window": view.as_dict(current_app.config["LAUREL_TZ"])["window"],
@@ -40,6 +41,9 @@ def leaderboard():
         "teams": standings.teams(),
         "periods": PERIOD_LABELS,
         "error": error,
+        "me_id": me.external_id,
+        "me_in_top": any(e.employee_id == me.external_id for e in view.entries),
+        "refresh_url": url_for(".leaderboard", period=period, team=team),
     }
     template = "leaderboard/_table.html" if htmx else "leaderboard/index.html"
     response = current_app.make_response(render_template(template, **context))

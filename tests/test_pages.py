@@ -54,3 +54,41 @@ def test_names_are_escaped(client, work, freeze_time):
     work()
     html = client.get("/leaderboard").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_signed_in_person_is_highlighted_and_shown_with_neighbours(client, work, freeze_time):
+    freeze_time(NOW)
+    headers = token()
+    people = [add_person(f"P{i:02d}", name=f"Person {i:02d}") for i in range(30)]
+    client.post(
+        "/api/v1/events",
+        json={"events": [event(p.external_id, NOW, type_="like", count=60 - i) for i, p in enumerate(people)]},
+        headers=headers,
+    )
+    work()
+    sign_in(client, people[27])
+    html = client.get("/leaderboard").get_data(as_text=True)
+    assert html.count('class="me"') == 1
+    assert "Your place" in html
+    for neighbour in ("Person 25", "Person 26", "Person 27", "Person 28", "Person 29"):
+        assert neighbour in html
+    sign_in(client, people[1])
+    top = client.get("/leaderboard").get_data(as_text=True)
+    assert "Your place" not in top and top.count('class="me"') == 1
+
+
+def test_board_region_refreshes_itself_and_keeps_the_filter(client, work, freeze_time):
+    freeze_time(NOW)
+    seed(client, work)
+    html = client.get(
+        "/leaderboard?period=month&team=marketing", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert 'hx-trigger="every 15s, focus from:window"' in html
+    assert 'hx-get="/leaderboard?period=month&amp;team=marketing"' in html
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(client):
+    resp = client.get("/leaderboard")
+    assert resp.status_code == 302 and "/sign-in" in resp.headers["Location"]
+    htmx_resp = client.get("/leaderboard", headers={"HX-Request": "true"})
+    assert "/sign-in" in htmx_resp.headers["HX-Redirect"]
