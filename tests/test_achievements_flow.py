@@ -321,3 +321,29 @@ def test_daily_tier_review_is_enqueued_once_a_day_by_scoring(client, work, freez
     finished = queue().finished_job_registry.get_job_ids()
     reviews = [j for j in finished if queue().fetch_job(j).func_name.endswith("review_tiers_job")]
     assert len(reviews) == 2
+
+
+def test_assertion_is_a_public_open_badges_credential(client, work, freeze_time):
+    freeze_time(NOW)
+    add_person("E1")
+    headers = token()
+    post(client, headers, shares_on("2026-11-20", 1))
+    work()
+    assertion = earned(client, headers, "E1")[("first-share", 1)]["assertion_id"]
+    resp = client.get(f"/api/v1/badges/assertions/{assertion}")  # no token needed
+    assert resp.status_code == 200 and resp.mimetype == "application/ld+json"
+    body = resp.json
+    assert body["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert body["id"].endswith(f"/api/v1/badges/assertions/{assertion}")
+    achievement = body["credentialSubject"]["achievement"]
+    assert achievement["name"] == "First Share"
+    assert achievement["criteria"]["narrative"]
+    assert achievement["image"]["id"].endswith("/static/badges/first-share.svg")
+    identity = body["credentialSubject"]["identifier"][0]
+    assert identity["hashed"] is True and identity["identityHash"].startswith("sha256$")
+    assert "e1@example.com" not in resp.get_data(as_text=True).lower()
+    assert client.get("/api/v1/badges/assertions/not-a-uuid").status_code == 404
+    assert (
+        client.get("/api/v1/badges/assertions/00000000-0000-4000-8000-000000000000").status_code
+        == 404
+    )
