@@ -203,7 +203,8 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
     return ScoreResult(len(todo), len(done), held, sum(gained.values()))
 
 
-def _people_by_ref(refs: set[str]) -> dict[str, Person]:
+def _people(*conditions) -> list[Person]:
+    """People as the boards see them (id, HR id, name, team slug, visibility)."""
     rows = db.session.execute(
         select(
             Employee.id,
@@ -214,9 +215,13 @@ def _people_by_ref(refs: set[str]) -> dict[str, Person]:
             Employee.leaderboard_opt_out,
         )
         .outerjoin(Team, Employee.team_id == Team.id)
-        .where(Employee.external_id.in_(refs))
+        .where(*conditions)
     )
-    return {row.external_id: Person(*row) for row in rows}
+    return [Person(*row) for row in rows]
+
+
+def _people_by_ref(refs: set[str]) -> dict[str, Person]:
+    return {p.external_id: p for p in _people(Employee.external_id.in_(refs))}
 
 
 def _lock_people(gen: int, person_ids: list[int]) -> dict[int, int]:
@@ -424,33 +429,11 @@ def resync_person(employee_id: int, old_team: str | None = None) -> None:
 
 
 def _people_by_id(ids: set[int]) -> dict[int, Person]:
-    rows = db.session.execute(
-        select(
-            Employee.id,
-            Employee.external_id,
-            Employee.name,
-            Team.slug,
-            Employee.active,
-            Employee.leaderboard_opt_out,
-        )
-        .outerjoin(Team, Employee.team_id == Team.id)
-        .where(Employee.id.in_(ids))
-    )
-    return {row.id: Person(*row) for row in rows}
+    return {p.id: p for p in _people(Employee.id.in_(ids))}
 
 
 def _all_people() -> dict[int, Person]:
-    rows = db.session.execute(
-        select(
-            Employee.id,
-            Employee.external_id,
-            Employee.name,
-            Team.slug,
-            Employee.active,
-            Employee.leaderboard_opt_out,
-        ).outerjoin(Team, Employee.team_id == Team.id)
-    )
-    return {row.id: Person(*row) for row in rows}
+    return {p.id: p for p in _people()}
 
 
 def build_rolling_boards(today: dt.date) -> None:
