@@ -393,10 +393,33 @@ def window_totals(gen: int, window: Window, persons: set[int] | None = None) -> 
 
 
 def person_totals(gen: int, person_id: int, today: dt.date) -> dict[str, int]:
-    """Points per current period for one person, from SQL."""
-    out = {}
-    for period in ("week", "month", "30d", "all"):
-        out[period] = window_totals(gen, window_for(period, today), {person_id}).get(person_id, 0)
+    """Points per current period for one person, from SQL (two small reads)."""
+    windows = {period: window_for(period, today) for period in ("week", "month", "30d")}
+    sums = db.session.execute(
+        select(
+            *(
+                func.coalesce(
+                    func.sum(
+                        case(
+                            (
+                                and_(DailyTotal.local_day >= w.first, DailyTotal.local_day < w.end),
+                                DailyTotal.points,
+                            ),
+                            else_=0,
+                        )
+                    ),
+                    0,
+                )
+                for w in windows.values()
+            )
+        ).where(
+            DailyTotal.generation == gen,
+            DailyTotal.employee_id == person_id,
+            DailyTotal.local_day >= min(w.first for w in windows.values()),
+        )
+    ).one()
+    out = {period: int(total) for period, total in zip(windows, sums, strict=True)}
+    out["all"] = window_totals(gen, window_for("all", today), {person_id}).get(person_id, 0)
     return out
 
 
