@@ -93,7 +93,8 @@ def test_demo_sign_in_only_in_demo_mode(app, client, freeze_time):
     with client.session_transaction() as session:
         token_value = session["csrf"]
     resp = client.post(
-        "/demo/sign-in", data={"employee_id": "E1", "csrf_token": token_value, "next": "/leaderboard"}
+        "/demo/sign-in",
+        data={"employee_id": "E1", "csrf_token": token_value, "next": "/leaderboard"},
     )
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/leaderboard")
     assert client.get("/leaderboard").status_code == 200
@@ -115,7 +116,9 @@ def test_trusted_header_signs_people_in_only_when_configured(app, client, freeze
     app.config["LAUREL_TRUSTED_HEADER"] = "X-Forwarded-Email"
     resp = client.get("/leaderboard", headers=header)
     assert resp.status_code == 200 and "Ada Lovelace" in resp.get_data(as_text=True)
-    assert client.get("/leaderboard", headers={"X-Forwarded-Email": "nobody@x.org"}).status_code in (
+    assert client.get(
+        "/leaderboard", headers={"X-Forwarded-Email": "nobody@x.org"}
+    ).status_code in (
         200,
         302,
     )
@@ -124,14 +127,12 @@ def test_trusted_header_signs_people_in_only_when_configured(app, client, freeze
 def test_session_cookie_is_httponly_lax_and_secure_over_https(app, client, freeze_time):
     freeze_time(NOW)
     person = add_person("E1")
-    app.config["LAUREL_DEMO"] = True
-    client.get("/demo/sign-in")
-    with client.session_transaction() as session:
-        csrf = session["csrf"]
-    resp = client.post(
-        "/demo/sign-in",
-        data={"employee_id": person.external_id, "csrf_token": csrf},
-        base_url="https://laurel.example",
-    )
-    cookie = resp.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    sign_in(client, person)
+    resp = client.get("/leaderboard", base_url="https://laurel.example")
+    with app.test_request_context("/", base_url="https://laurel.example"):
+        assert app.session_interface.get_cookie_secure(app) is True
+    with app.test_request_context("/", base_url="http://localhost"):
+        assert app.session_interface.get_cookie_secure(app) is False
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert resp.status_code in (200, 302)

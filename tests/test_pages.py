@@ -62,7 +62,11 @@ def test_signed_in_person_is_highlighted_and_shown_with_neighbours(client, work,
     people = [add_person(f"P{i:02d}", name=f"Person {i:02d}") for i in range(30)]
     client.post(
         "/api/v1/events",
-        json={"events": [event(p.external_id, NOW, type_="like", count=60 - i) for i, p in enumerate(people)]},
+        json={
+            "events": [
+                event(p.external_id, NOW, type_="like", count=60 - i) for i, p in enumerate(people)
+            ]
+        },
         headers=headers,
     )
     work()

@@ -1,0 +1,143 @@
+"""A person's points over time and where they came from, read from the live ledger.
+
+Read-only SQL over `daily_totals` and `point_awards`; the pages shape it for
+people. The ledger does not store an event's network, so rows caused by an
+event join `events` for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, select
+
+from recognition.extensions import db
+from scoring.ledger import org_today
+from scoring.models import DailyTotal, Event, PointAward
+from scoring.periods import week_start
+from scoring.rulesets import live_scoring
+
+_WEEK = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """Ledger rows of one kind: an event rule on a network, or another cause."""
+
+    cause_type: str  # "event", "kudos", "nomination", "adjustment"
+    rule: str | None  # the event type for events; None for other causes
+    network: str | None
+    awards: int  # ledger rows
+    points: int
+    capped: int  # rows the daily caps cut
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One ledger row as a person's recent activity."""
+
+    occurred_at: dt.datetime
+    cause_type: str
+    rule: str
+    network: str | None
+    quantity: int
+    points: int
+    capped: bool
+    reason: str
+
+
+def weekly_points(
+    person_id: int, weeks: int = 12, today: dt.date | None = None
+) -> list[tuple[dt.date, int]]:
+    """(Monday, points) for the last `weeks` ISO weeks, oldest first, this week included.
+
+    Weeks without points are listed with 0, so a chart has one bar per week.
+    """
+    today = today or org_today()
+    last = week_start(today)
+    first = last - (weeks - 1) * _WEEK
+    rows = db.session.execute(
+        select(DailyTotal.local_day, DailyTotal.points).where(
+            DailyTotal.generation == live_scoring().generation,
+            DailyTotal.employee_id == person_id,
+            DailyTotal.local_day >= first,
+            DailyTotal.local_day < last + _WEEK,
+        )
+    )
+    totals = {first + i * _WEEK: 0 for i in range(weeks)}
+    for day, points in rows:
+        totals[week_start(day)] += points
+    return list(totals.items())
+
+
+def breakdown(person_id: int) -> list[BreakdownRow]:
+    """How a person's points were earned: per event rule and network, then other causes.
+
+    Largest point totals first; capped rows are counted so the page can say
+    where a daily limit cut in.
+    """
+    gen = live_scoring().generation
+    capped = func.sum(case((PointAward.capped, 1), else_=0))
+    events = db.session.execute(
+        select(
+            PointAward.rule,
+            Event.network,
+            func.count(),
+            func.sum(PointAward.points),
+            capped,
+        )
+        .join(
+            Event,
+            and_(PointAward.cause_type == "event", PointAward.cause_id == Event.id),
+        )
+        .where(PointAward.generation == gen, PointAward.employee_id == person_id)
+        .group_by(PointAward.rule, Event.network)
+    )
+    others = db.session.execute(
+        select(PointAward.cause_type, func.count(), func.sum(PointAward.points), capped)
+        .where(
+            PointAward.generation == gen,
+            PointAward.employee_id == person_id,
+            PointAward.cause_type != "event",
+        )
+        .group_by(PointAward.cause_type)
+    )
+    rows = [
+        BreakdownRow("event", rule, network, int(n), int(points or 0), int(cut or 0))
+        for rule, network, n, points, cut in events
+    ]
+    rows.sort(key=lambda r: (-r.points, r.rule, r.network))
+    extra = [
+        BreakdownRow(cause, None, None, int(n), int(points or 0), int(cut or 0))
+        for cause, n, points, cut in others
+    ]
+    extra.sort(key=lambda r: (-r.points, r.cause_type))
+    return rows + extra
+
+
+def recent_activity(person_id: int, limit: int = 10) -> list[Activity]:
+    """The person's latest ledger rows, newest first by when they happened."""
+    query = (
+        select(
+            PointAward.occurred_at,
+            PointAward.cause_type,
+            PointAward.rule,
+            Event.network,
+            PointAward.quantity,
+            PointAward.points,
+            PointAward.capped,
+            PointAward.reason,
+        )
+        .outerjoin(
+            Event,
+            and_(PointAward.cause_type == "event", PointAward.cause_id == Event.id),
+        )
+        .where(
+            PointAward.generation == live_scoring().generation,
+            PointAward.employee_id == person_id,
+        )
+        .order_by(PointAward.occurred_at.desc(), PointAward.id.desc())
+        .limit(limit)
+    )
+    return [Activity(*row) for row in db.session.execute(query)]

@@ -1,0 +1,162 @@
+"""End-to-end fixtures: the test app on a real port, a seeded demo org, headless Chromium.
+
+The browser is Debian's chromium (/usr/bin/chromium, or LAUREL_CHROMIUM), driven by
+the Playwright Python package; Playwright's own browser download is not used. These
+tests never skip: without Playwright or Chromium they fail and say what to install.
+
+Jobs (scoring) run when a test calls `work()` (the in-process RQ worker of
+tests/conftest.py): deterministic, and a failing job fails the test.
+
+Screenshots go to test-artifacts/screenshots/<name>.png (gitignored).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from recognition.extensions import db
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("LAUREL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+# Playwright's default is 30 s; a page of this app answers in milliseconds, so a
+# hang shows up quickly instead of stalling the run.
+TIMEOUT_MS = 10_000
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "browser: end-to-end test in headless Chromium (tests/browser)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: object
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[LiveServer]:
+    """Serve the test `app` (fresh database and Redis) on 127.0.0.1:<free port>."""
+    app.config["LAUREL_DEMO"] = True
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def demo_org(app) -> dict:
+    """A small seeded demo organisation (40 people, 21 days, scored)."""
+    from recognition.seed import seed_demo
+
+    summary = seed_demo(people=40, days=21)
+    # Let the server's threads see a quiet database (no open read transaction here).
+    db.session.remove()
+    return summary
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail(
+            "the browser tests need the Playwright Python package: "
+            ".venv/bin/pip install -e '.[test]' (or pip install playwright)",
+            pytrace=False,
+        )
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"the browser tests need Chromium at {CHROMIUM}: "
+            "apt-get install -y chromium chromium-driver (or set LAUREL_CHROMIUM)",
+            pytrace=False,
+        )
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Open a page in a fresh browser context (own cookies) at a given viewport."""
+    contexts = []
+
+    def open_page(viewport: dict | None = None):
+        context = browser.new_context(viewport=viewport or DESKTOP, base_url=live_server.url)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        # Uncaught exceptions and console errors (htmx logs failed requests there);
+        # the favicon is not part of the app.
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+        page.on(
+            "console",
+            lambda msg: (
+                msg.type == "error"
+                and "favicon" not in (msg.location or {}).get("url", "")
+                and errors.append(f"console: {msg.text} ({msg.location})")
+            ),
+        )
+        page.js_errors = errors
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.fixture
+def screenshot():
+    """screenshot(page, name): a full-page PNG in test-artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -1,0 +1,239 @@
+"""The pages in a real browser: sign-in, htmx tab swaps, live updates, keyboard, admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from recognition.extensions import db
+from recognition.people import Employee
+from recognition.tokens import create_token
+from scoring.models import EmployeeScore
+from scoring.rulesets import live_scoring
+from tests.browser.conftest import PHONE
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in_as(page, role: str | None = None, employee_id: str | None = None) -> str:
+    """Sign in through the demo page as the first person of `role`, or as `employee_id`;
+    returns their HR id."""
+    page.goto("/demo/sign-in")
+    if employee_id:
+        button = page.locator(f'button[name="employee_id"][value="{employee_id}"]')
+    else:
+        button = page.locator(f'button[data-role="{role}"]').first
+    employee_id = button.get_attribute("value")
+    button.click()
+    page.wait_for_load_state()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    return employee_id
+
+
+def scored_ids():
+    return select(EmployeeScore.employee_id).where(
+        EmployeeScore.generation == live_scoring().generation, EmployeeScore.points > 0
+    )
+
+
+def quiet_employee() -> Employee:
+    """An employee of the demo org without a single point."""
+    person = db.session.scalars(
+        select(Employee)
+        .where(Employee.role == "employee", Employee.id.not_in(scored_ids()))
+        .order_by(Employee.name)
+    ).first()
+    assert person is not None, "the demo org has no silent employee"
+    db.session.remove()
+    return person
+
+
+def top_employee() -> Employee:
+    person = db.session.scalars(
+        select(Employee)
+        .join(EmployeeScore, EmployeeScore.employee_id == Employee.id)
+        .where(EmployeeScore.generation == live_scoring().generation, Employee.role == "employee")
+        .order_by(EmployeeScore.points.desc(), Employee.name)
+    ).first()
+    db.session.remove()
+    return person
+
+
+def stat(page, label: str):
+    """The figure of one stat (This week, This month, All time, Rank) on the Me page."""
+    return (
+        page.locator("#standing .stat").filter(has=page.locator("dt", has_text=label)).locator("dd")
+    )
+
+
+@pytest.mark.parametrize("role", ["employee", "manager", "admin"])
+def test_each_role_signs_in_on_the_demo_page_and_lands_on_me(page, demo_org, role):
+    sign_in_as(page, role)
+    expect(page).to_have_url(re.compile(r"/$"))
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Me")).to_be_visible()
+    admin_link = nav.get_by_role("link", name="Admin")
+    if role == "admin":
+        expect(admin_link).to_be_visible()
+    else:
+        expect(admin_link).to_have_count(0)
+    assert page.js_errors == []
+
+
+def test_leaderboard_tabs_swap_the_table_in_place_and_push_the_url(page, demo_org):
+    sign_in_as(page, "employee")
+    page.goto("/leaderboard")
+    expect(page.locator("#board")).to_have_attribute("aria-label", "This week leaderboard")
+    page.evaluate("window.__marker = 1")
+
+    page.locator("label.tab", has_text="This month").click()
+
+    board = page.locator("#board")
+    expect(board).to_have_attribute("aria-label", "This month leaderboard")
+    expect(page).to_have_url(re.compile(r"/leaderboard\?period=month"))
+    assert page.evaluate("window.__marker") == 1, "the tab switch reloaded the whole page"
+    expect(page.locator("input[name=period][value=month]")).to_be_checked()
+    expect(board.locator("table.board tbody tr").first).to_be_visible()
+    assert page.locator("#board").count() == 1  # swapped, not nested
+
+    # The pushed URL, loaded directly, is a whole page on the same board.
+    pushed = page.url
+    page.goto(pushed)
+    expect(page).to_have_title(re.compile("Leaderboard"))
+    expect(page.get_by_role("heading", name="Leaderboard", level=1)).to_be_visible()
+    expect(page.locator("input[name=period][value=month]")).to_be_checked()
+    expect(page.locator("#board")).to_have_attribute("aria-label", "This month leaderboard")
+    assert page.evaluate("window.__marker") is None
+    assert page.js_errors == []
+
+
+def test_period_tabs_work_from_the_keyboard(page, demo_org):
+    sign_in_as(page, "employee")
+    page.goto("/leaderboard")
+    page.evaluate("window.__marker = 1")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "period":
+            break
+    else:
+        pytest.fail("Tab never reached the period radio group")
+    assert page.evaluate("document.activeElement.value") == "week"
+
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#board")).to_have_attribute("aria-label", "This month leaderboard")
+    expect(page).to_have_url(re.compile(r"period=month"))
+    # Focus stays in the radio group (the form is not replaced), so arrows keep working.
+    assert page.evaluate("document.activeElement.value") == "month"
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#board")).to_have_attribute("aria-label", "Last 30 days leaderboard")
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("#board")).to_have_attribute("aria-label", "This month leaderboard")
+    assert page.evaluate("window.__marker") == 1
+    assert page.js_errors == []
+
+
+def test_leaderboard_on_a_phone(new_page, demo_org, screenshot):
+    page = new_page(PHONE)
+    sign_in_as(page, "employee")
+    page.goto("/leaderboard")
+    expect(page.locator("table.board")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    screenshot(page, "leaderboard-phone")
+    assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px wide)"
+
+
+def test_me_page_shows_new_points_without_a_reload(page, demo_org, live_server, work):
+    person = quiet_employee()
+    # Fake timers, so the standing region's 60-second poll can be fast-forwarded.
+    page.clock.install()
+    sign_in_as(page, employee_id=person.external_id)
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(stat(page, "All time")).to_have_text("0")
+    expect(stat(page, "Rank")).to_have_text("Not ranked yet")
+    page.evaluate("window.__marker = 1")
+
+    _, secret = create_token("browser-test", ["events:write"])
+    db.session.remove()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    resp = page.request.post(
+        live_server("/api/v1/events"),
+        data={
+            "events": [
+                {
+                    "id": "browser-1",
+                    "type": "share",
+                    "employee_id": person.external_id,
+                    "network": "linkedin",
+                    "occurred_at": now,
+                }
+            ]
+        },
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert resp.ok, resp.text()
+    work()
+    db.session.remove()
+
+    page.clock.run_for(61_000)
+    expect(stat(page, "All time")).to_have_text("10")
+    expect(stat(page, "This week")).to_have_text("10")
+    expect(stat(page, "Rank")).to_have_text(re.compile(r"^#\d+$"))
+    assert page.evaluate("window.__marker") == 1, "the Me page reloaded instead of swapping"
+    assert page.js_errors == []
+
+
+def test_screenshots_of_the_main_pages(new_page, demo_org, screenshot):
+    """Every main page renders (200, no script errors) and is photographed at 1280 wide."""
+    top = top_employee()
+    page = new_page()
+    page.goto("/demo/sign-in")
+    screenshot(page, "demo-sign-in")
+    sign_in_as(page, employee_id=top.external_id)
+    for name, path in (
+        ("me", "/"),
+        ("leaderboard", "/leaderboard"),
+        ("profile", f"/people/{top.external_id}"),
+        ("notifications", "/notifications"),
+        ("settings", "/settings"),
+    ):
+        response = page.goto(path)
+        assert response.status == 200, f"{path}: {response.status}"
+        page.wait_for_load_state("networkidle")
+        screenshot(page, name)
+
+    admin = new_page()
+    sign_in_as(admin, "admin")
+    for name, path in (
+        ("admin-analytics", "/admin/"),
+        ("admin-rules", "/admin/rules"),
+        ("admin-tokens", "/admin/tokens"),
+    ):
+        response = admin.goto(path)
+        assert response.status == 200, f"{path}: {response.status}"
+        admin.wait_for_load_state("networkidle")
+        screenshot(admin, name)
+    assert page.js_errors == [] and admin.js_errors == []
+
+
+def test_admin_saves_a_ruleset_change_and_sees_the_diff(page, demo_org, screenshot):
+    sign_in_as(page, "admin")
+    page.goto("/admin/rules")
+    points = page.get_by_role("group", name="Points per event")
+    share = points.get_by_label("Share", exact=True)
+    expect(share).to_have_value("10")
+    share.fill("12")
+    page.get_by_label("Note").fill("Shares are worth more this quarter")
+    page.get_by_role("button", name="Save as a new version").click()
+
+    expect(page).to_have_url(re.compile(r"/admin/rules/versions/2$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Ruleset version 2"))
+    changes = page.locator("ul.admin-changes li")
+    expect(changes).to_have_text(["Share points: 10 → 12"])
+    expect(page.get_by_text("Shares are worth more this quarter")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+    screenshot(page, "admin-rules-saved")
+    assert page.js_errors == []
