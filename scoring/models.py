@@ -90,6 +90,9 @@ class PointAward(db.Model):
     __table_args__ = (
         UniqueConstraint("generation", "cause_type", "cause_id", "rule"),
         Index("ix_point_awards_person_day", "generation", "employee_id", "local_day"),
+        # "Is this event scored yet?" leads with the cause id, so the lookup stays an
+        # index probe even under a generic plan without statistics.
+        Index("ix_point_awards_cause", "cause_id", "cause_type", "generation"),
         CheckConstraint("cause_type IN ('event', 'kudos', 'nomination', 'adjustment')", "cause"),
     )
 

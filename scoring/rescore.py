@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db
@@ -75,7 +75,7 @@ def replay(gen: int, rules: Ruleset, high_water: int, total: int, progress: Prog
     tz = current_app.config["LAUREL_TZ"]
     now = utcnow()
     sink = _Sink(gen)
-    rows = db.session.execute(
+    query = (
         select(
             Employee.id,
             Event.id,
@@ -87,8 +87,24 @@ def replay(gen: int, rules: Ruleset, high_water: int, total: int, progress: Prog
         .join(Employee, Employee.external_id == Event.employee_ref)
         .where(Event.id <= high_water)
         .order_by(Employee.id, Event.id)
-        .execution_options(yield_per=10_000)
     )
+    # The stream gets its own connection: the writes commit in chunks, and a
+    # commit on the same connection would close a PostgreSQL server-side cursor.
+    with db.engine.connect() as reader:
+        return _fold(
+            gen,
+            rules,
+            reader.execution_options(yield_per=10_000).execute(query),
+            tz,
+            now,
+            sink,
+            total,
+            progress,
+            high_water,
+        )
+
+
+def _fold(gen, rules, rows, tz, now, sink, total, progress, high_water) -> int:
     done = 0
     person: _PersonReplay | None = None
     for person_id, event_id, type_, network, occurred_at, count in rows:
@@ -246,17 +262,31 @@ def switch_to(gen: int, rules: Ruleset, high_water: int) -> int:
     lock_scoring(["employee_scores", "daily_totals"])
     old = live_scoring().generation
     caught_up = 0
-    last = high_water
+    last = 0
+    # Everything not yet in the new generation: events after the replay's high
+    # water mark, and any whose id was taken before it but committed after.
     while True:
         ids = list(
             db.session.scalars(
-                select(Event.id).where(Event.id > last).order_by(Event.id).limit(1000)
+                select(Event.id)
+                .join(Employee, Employee.external_id == Event.employee_ref)
+                .where(
+                    Event.id > last,
+                    ~exists().where(
+                        PointAward.generation == gen,
+                        PointAward.cause_type == "event",
+                        PointAward.cause_id == Event.id,
+                    ),
+                )
+                .order_by(Event.id)
+                .limit(1000)
             )
         )
         if not ids:
             break
         caught_up += _score_events(ids, Target(gen, rules, live=False)).scored
         last = ids[-1]
+    last = max(last, high_water)
     _carry_over_badges(old, gen)
     _carry_over_tiers(old, gen, rules)
     _notify_new_badges(old, gen, rules)

@@ -347,3 +347,26 @@ def test_assertion_is_a_public_open_badges_credential(client, work, freeze_time)
         client.get("/api/v1/badges/assertions/00000000-0000-4000-8000-000000000000").status_code
         == 404
     )
+
+
+def test_rescore_writes_in_chunks_while_streaming(client, work, freeze_time, monkeypatch):
+    """Chunked commits must not cut the event stream short (a PostgreSQL cursor would close)."""
+    from scoring import rescore as rescoring
+
+    freeze_time(NOW)
+    for who in ("E1", "E2", "E3"):
+        add_person(who)
+    headers = token()
+    post(
+        client,
+        headers,
+        [event(w, f"2026-11-1{d}T09:00:00+00:00") for w in ("E1", "E2", "E3") for d in range(8)],
+    )
+    work()
+    monkeypatch.setattr(rescoring, "FLUSH_ROWS", 5)
+    result = rescoring.rescore(1)
+    assert result["events"] == 24 and result["caught_up"] == 0
+    rows = db.session.scalar(
+        select(func.count()).where(PointAward.generation == result["generation"])
+    )
+    assert rows == 24
