@@ -103,7 +103,7 @@ def _parse_multipliers(value: Any, errors: dict) -> dict[str, Decimal]:
         except ArithmeticError:
             errors[f"network_multipliers.{network}"] = ["must be a number"]
             continue
-        if not Decimal(0) <= number <= MAX_MULTIPLIER:
+        if not number.is_finite() or not Decimal(0) <= number <= MAX_MULTIPLIER:
             errors[f"network_multipliers.{network}"] = ["must be between 0 and 10"]
         else:
             parsed[network] = number

@@ -93,6 +93,8 @@ def test_null_cap_means_no_cap():
         (lambda d: d["points"].update(share="ten"), "points.share"),
         (lambda d: d["points"].update(poke=1), "points.poke"),
         (lambda d: d["network_multipliers"].update(x=11), "network_multipliers.x"),
+        (lambda d: d["network_multipliers"].update(x="NaN"), "network_multipliers.x"),
+        (lambda d: d["network_multipliers"].update(x="Infinity"), "network_multipliers.x"),
         (lambda d: d["daily_caps"].update(scoring_shares=1.5), "daily_caps.scoring_shares"),
     ],
 )
