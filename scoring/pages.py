@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from recognition.auth import current_person, login_required
@@ -41,6 +43,10 @@ def leaderboard():
         "teams": standings.teams(),
         "periods": PERIOD_LABELS,
         "error": error,
+        # The window's end is exclusive; people read ranges by their last day.
+        "last_day": (view.window.end - dt.timedelta(days=1)).isoformat()
+        if view.window.end
+        else None,
         "me_id": me.external_id,
         "me_in_top": any(e.employee_id == me.external_id for e in view.entries),
         "refresh_url": url_for(".leaderboard", period=period, team=team),
