@@ -36,7 +36,6 @@ import json
 import os
 import queue
 import random
-import secrets
 import signal
 import socket
 import statistics
@@ -48,11 +47,19 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from common import (
+    BIN,
+    EVENT_MIX,
+    NETWORK_MIX,
+    ROOT,
+    Env,
+    create_people,
+    fail,
+    note,
+    reset_stores,
+    run_flask,
+)
 
-EVENT_MIX = {"share": 25, "reshare": 10, "comment": 15, "like": 30, "click": 20}
-NETWORK_MIX = {"linkedin": 55, "x": 20, "facebook": 12, "instagram": 8, "other": 5}
 EVENT_COLUMNS = (
     "id, source, external_id, type, employee_ref, network, occurred_at, content_id, "
     "count, payload_hash, received_at"
@@ -61,15 +68,6 @@ LEDGER_COLUMNS = (
     "id, generation, employee_id, cause_type, cause_id, rule, points, base_points, capped, "
     "ruleset_version, reason, local_day, occurred_at, created_at"
 )
-
-
-def fail(message: str) -> None:
-    print(f"bench/ingest.py: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-def note(message: str) -> None:
-    print(f"# {message}", file=sys.stderr, flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -112,34 +110,6 @@ def parse_args() -> argparse.Namespace:
 
 
 # --------------------------------------------------------------------------- environment
-
-
-class Env:
-    def __init__(self, allow_any: bool):
-        missing = [k for k in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(k)]
-        if missing:
-            fail(
-                f"set {' and '.join(missing)}, e.g. "
-                "DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench "
-                "REDIS_URL=redis://127.0.0.1:6379/5"
-            )
-        from sqlalchemy.engine import make_url
-
-        url = make_url(os.environ["DATABASE_URL"])
-        if not url.drivername.startswith("postgresql"):
-            fail(f"DATABASE_URL must be PostgreSQL (got {url.drivername!r})")
-        if "bench" not in (url.database or "") and not allow_any:
-            fail(
-                f"this wipes database {url.database!r}; use a database named *bench* "
-                "or pass --allow-any-database"
-            )
-        self.pg_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.redis_url = os.environ["REDIS_URL"]
-        self.queue = os.environ.get("LAUREL_QUEUE", "laurel")
-        self.org = os.environ.get("LAUREL_ORG", "laurel")
-        self.child_env = dict(os.environ)
-        self.child_env.setdefault("SECRET_KEY", "bench-" + secrets.token_hex(16))
-        self.child_env["PYTHONUNBUFFERED"] = "1"
 
 
 # --------------------------------------------------------------------------- subprocesses
@@ -205,53 +175,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_flask(env: Env, *args: str) -> str:
-    done = subprocess.run(
-        [str(BIN / "flask"), "--app", "app", *args],
-        cwd=ROOT,
-        env=env.child_env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        fail(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-    return done.stdout
-
-
 # --------------------------------------------------------------------------- setup
-
-
-def reset_stores(env: Env, r) -> None:
-    import psycopg
-
-    with psycopg.connect(env.pg_url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    run_flask(env, "db", "upgrade")
-    r.flushdb()
-
-
-def create_people(env: Env, people: int, teams: int, rng: random.Random) -> list[str]:
-    """COPY teams and people in one transaction; returns the people's HR ids."""
-    import psycopg
-
-    now = dt.datetime.now(dt.UTC)
-    refs = [f"E{i:07d}" for i in range(1, people + 1)]
-    with psycopg.connect(env.pg_url) as conn, conn.cursor() as cur:
-        with cur.copy("COPY teams (id, slug, name) FROM STDIN") as copy:
-            for t in range(1, teams + 1):
-                copy.write_row((t, f"team-{t:03d}", f"Team {t:03d}"))
-        with cur.copy(
-            "COPY employees (id, external_id, email, name, team_id, role, active, "
-            "created_at, updated_at) FROM STDIN"
-        ) as copy:
-            for i, ref in enumerate(refs, start=1):
-                team = min(1 + int(teams * rng.random() ** 1.5), teams)  # some teams bigger
-                email = f"{ref.lower()}@bench.example"
-                copy.write_row((i, ref, email, f"Person {i}", team, "employee", True, now, now))
-        cur.execute("SELECT setval(pg_get_serial_sequence('teams', 'id'), %s)", (teams,))
-        cur.execute("SELECT setval(pg_get_serial_sequence('employees', 'id'), %s)", (people,))
-    return refs
 
 
 def make_batches(
@@ -599,7 +523,7 @@ def one_run(args: argparse.Namespace, env: Env, run: int, log_dir: Path) -> dict
     children = Children(env, log_dir)
     try:
         t = time.perf_counter()
-        reset_stores(env, r)
+        reset_stores(env)
         refs = create_people(env, args.people, args.teams, rng)
         token = run_flask(
             env, "laurel", "create-token", "--source", "bench", "--scope", "events:write"
@@ -676,7 +600,7 @@ def one_run(args: argparse.Namespace, env: Env, run: int, log_dir: Path) -> dict
 
 def main() -> None:
     args = parse_args()
-    env = Env(args.allow_any_database)
+    env = Env("bench", 5, args.allow_any_database)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the `finally` cleanups
     log_dir = Path(tempfile.mkdtemp(prefix="laurel-bench-ingest-"))
     if not autovacuum_on(env) and not args.analyze_every:

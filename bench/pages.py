@@ -46,36 +46,19 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import datetime as dt
 import io
-import itertools
-import os
 import pstats
 import random
-import secrets
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from common import ROOT, Env, create_events, create_people, fail, note, reset_stores
+
 sys.path.insert(0, str(ROOT))
 
-EVENT_MIX = {"share": 25, "reshare": 10, "comment": 15, "like": 30, "click": 20}
-NETWORK_MIX = {"linkedin": 55, "x": 20, "facebook": 12, "instagram": 8, "other": 5}
 DAYS = 90
 SAMPLE_PEOPLE = 50
 SCORE_BATCH = 5000
-
-
-def fail(message: str) -> None:
-    print(f"bench/pages.py: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-def note(message: str) -> None:
-    print(f"# {message}", file=sys.stderr, flush=True)
 
 
 def figure(name: str, value, unit: str = "") -> None:
@@ -115,50 +98,6 @@ def parse_args() -> argparse.Namespace:
 # --------------------------------------------------------------------------- environment
 
 
-class Env:
-    def __init__(self):
-        missing = [k for k in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(k)]
-        if missing:
-            fail(
-                f"set {' and '.join(missing)}, e.g. "
-                "DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_pages "
-                "REDIS_URL=redis://127.0.0.1:6379/7"
-            )
-        from sqlalchemy.engine import make_url
-
-        url = make_url(os.environ["DATABASE_URL"])
-        if not url.drivername.startswith("postgresql"):
-            fail(f"DATABASE_URL must be PostgreSQL (got {url.drivername!r})")
-        if "bench" not in (url.database or ""):
-            fail(f"this wipes database {url.database!r}; use a database named *bench*")
-        self.pg_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.redis_url = os.environ["REDIS_URL"]
-        # The app insists on SECRET_KEY with DATABASE_URL.
-        os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_hex(16))
-
-    def pg(self, autocommit: bool = True):
-        import psycopg
-
-        return psycopg.connect(self.pg_url, autocommit=autocommit)
-
-
-def reset_stores(env: Env) -> None:
-    import redis
-
-    with env.pg() as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    done = subprocess.run(
-        [str(BIN / "flask"), "--app", "app", "db", "upgrade"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        fail(f"flask db upgrade failed:\n{done.stdout}{done.stderr}")
-    redis.Redis.from_url(env.redis_url).flushdb()
-
-
 def make_app():
     from app import create_app
 
@@ -181,8 +120,8 @@ def setup_demo(app) -> None:
 def setup_big(env: Env, app, people: int, events: int, teams: int, seed: int, scoring: str) -> None:
     rng = random.Random(seed)
     started = time.perf_counter()
-    refs = copy_people(env, people, teams, rng)
-    copy_events(env, refs, events, rng)
+    refs = create_people(env, people, teams, rng)
+    create_events(env, refs, events, rng, DAYS)
     note(
         f"big: COPY of {people} people and {events} events in {time.perf_counter() - started:.0f} s"
     )
@@ -212,80 +151,6 @@ def setup_big(env: Env, app, people: int, events: int, teams: int, seed: int, sc
     note(f"big: scored ({scoring}) in {time.perf_counter() - started:.0f} s: {result}")
     with env.pg() as conn:
         conn.execute("VACUUM ANALYZE")
-
-
-def copy_people(env: Env, people: int, teams: int, rng: random.Random) -> list[str]:
-    now = dt.datetime.now(dt.UTC)
-    refs = [f"E{i:07d}" for i in range(1, people + 1)]
-    with env.pg(autocommit=False) as conn, conn.cursor() as cur:
-        with cur.copy("COPY teams (id, slug, name) FROM STDIN") as copy:
-            for t in range(1, teams + 1):
-                copy.write_row((t, f"team-{t:03d}", f"Team {t:03d}"))
-        with cur.copy(
-            "COPY employees (id, external_id, email, name, team_id, role, active, "
-            "created_at, updated_at) FROM STDIN"
-        ) as copy:
-            for i, ref in enumerate(refs, start=1):
-                team = min(1 + int(teams * rng.random() ** 1.5), teams)  # some teams bigger
-                copy.write_row(
-                    (
-                        i,
-                        ref,
-                        f"{ref.lower()}@bench.example",
-                        f"Person {i}",
-                        team,
-                        "employee",
-                        True,
-                        now,
-                        now,
-                    )
-                )
-        cur.execute("SELECT setval(pg_get_serial_sequence('teams', 'id'), %s)", (teams,))
-        cur.execute("SELECT setval(pg_get_serial_sequence('employees', 'id'), %s)", (people,))
-    return refs
-
-
-def copy_events(env: Env, refs: list[str], events: int, rng: random.Random) -> None:
-    """The log in arrival order over the last DAYS days; a few people do most of it."""
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    span = DAYS * 86400 - 900
-    order = refs[:]
-    rng.shuffle(order)
-    cum = list(itertools.accumulate(1 / (k**0.9) for k in range(1, len(order) + 1)))
-    who = rng.choices(order, cum_weights=cum, k=events)
-    kinds = rng.choices(list(EVENT_MIX), list(EVENT_MIX.values()), k=events)
-    nets = rng.choices(list(NETWORK_MIX), list(NETWORK_MIX.values()), k=events)
-    offsets = sorted((rng.random() * span for _ in range(events)), reverse=True)
-    with env.pg(autocommit=False) as conn, conn.cursor() as cur:
-        with cur.copy(
-            "COPY events (id, source, external_id, type, employee_ref, network, occurred_at, "
-            "content_id, count, payload_hash, received_at) FROM STDIN"
-        ) as copy:
-            chunk: list[str] = []
-            for i in range(events):
-                kind = kinds[i]
-                if kind in ("like", "click"):
-                    count = min(int(rng.paretovariate(1.3)), 200)
-                elif kind == "comment":
-                    count = rng.choice((1, 1, 1, 2, 3))
-                else:
-                    count = 1
-                received = now - dt.timedelta(seconds=int(offsets[i]))
-                occurred = received - dt.timedelta(seconds=int(rng.random() * 3600))
-                chunk.append(
-                    f"{i + 1}\tbench\tev-{i:09d}\t{kind}\t{who[i]}\t{nets[i]}\t"
-                    f"{occurred.isoformat()}\tpost-{rng.randrange(events // 20 + 1)}\t{count}\t"
-                    f"{i:064x}\t{received.isoformat()}\n"
-                )
-                if len(chunk) >= 10_000:
-                    copy.write("".join(chunk))
-                    chunk.clear()
-            if chunk:
-                copy.write("".join(chunk))
-        cur.execute("SELECT setval(pg_get_serial_sequence('events', 'id'), %s)", (events,))
-    with env.pg() as conn:
-        conn.execute("VACUUM ANALYZE events")
-        conn.execute("VACUUM ANALYZE employees")
 
 
 # --------------------------------------------------------------------------- measuring
@@ -395,7 +260,7 @@ def profile(app, page: Page, label: str, requests: int = 50) -> None:
 
 def main() -> None:
     args = parse_args()
-    env = Env()
+    env = Env("bench_pages", 7)
     rng = random.Random(args.seed)
     runs = [args.only] if args.only else ["demo", "big"]
     for which in runs:
