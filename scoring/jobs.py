@@ -13,11 +13,8 @@ import os
 
 from flask import current_app, has_app_context
 from rq import Queue, Retry
-from sqlalchemy import exists, select
 
 from recognition.extensions import begin_write, db, redis_connection
-from recognition.people import Employee
-from scoring.models import Event, PointAward
 
 log = logging.getLogger(__name__)
 
@@ -122,28 +119,13 @@ def score_pending_job(employee_ref: str | None = None) -> dict:
 
 
 def pending_event_batches(employee_ref: str | None = None, size: int = 1000):
+    from scoring.ledger import unscored_event_ids
     from scoring.rulesets import live_scoring
 
     gen = live_scoring().generation
     last = 0
     while True:
-        query = (
-            select(Event.id)
-            .join(Employee, Employee.external_id == Event.employee_ref)
-            .where(
-                Event.id > last,
-                ~exists().where(
-                    PointAward.generation == gen,
-                    PointAward.cause_type == "event",
-                    PointAward.cause_id == Event.id,
-                ),
-            )
-            .order_by(Event.id)
-            .limit(size)
-        )
-        if employee_ref is not None:
-            query = query.where(Event.employee_ref == employee_ref)
-        ids = list(db.session.scalars(query))
+        ids = unscored_event_ids(gen, last, size, employee_ref)
         db.session.commit()
         if not ids:
             return

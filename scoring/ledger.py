@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import and_, case, delete, func, insert, select
+from sqlalchemy import and_, case, delete, exists, func, insert, select
 
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db, redis_connection
@@ -218,6 +218,29 @@ def _people(*conditions) -> list[Person]:
         .where(*conditions)
     )
     return [Person(*row) for row in rows]
+
+
+def unscored_event_ids(
+    gen: int, after: int = 0, limit: int = 1000, employee_ref: str | None = None
+) -> list[int]:
+    """Ids (ascending, above `after`) of events of known people with no ledger row in `gen`."""
+    query = (
+        select(Event.id)
+        .join(Employee, Employee.external_id == Event.employee_ref)
+        .where(
+            Event.id > after,
+            ~exists().where(
+                PointAward.generation == gen,
+                PointAward.cause_type == "event",
+                PointAward.cause_id == Event.id,
+            ),
+        )
+        .order_by(Event.id)
+        .limit(limit)
+    )
+    if employee_ref is not None:
+        query = query.where(Event.employee_ref == employee_ref)
+    return list(db.session.scalars(query))
 
 
 def _people_by_ref(refs: set[str]) -> dict[str, Person]:

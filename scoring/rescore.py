@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from flask import current_app
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import func, select, update
 
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db
@@ -31,7 +31,13 @@ from scoring.achievements import (
     observe,
     step_tier,
 )
-from scoring.ledger import Target, _score_events, org_today, rebuild_in_transaction
+from scoring.ledger import (
+    Target,
+    _score_events,
+    org_today,
+    rebuild_in_transaction,
+    unscored_event_ids,
+)
 from scoring.models import (
     BadgeAward,
     DailyTotal,
@@ -266,22 +272,7 @@ def switch_to(gen: int, rules: Ruleset, high_water: int) -> int:
     # Everything not yet in the new generation: events after the replay's high
     # water mark, and any whose id was taken before it but committed after.
     while True:
-        ids = list(
-            db.session.scalars(
-                select(Event.id)
-                .join(Employee, Employee.external_id == Event.employee_ref)
-                .where(
-                    Event.id > last,
-                    ~exists().where(
-                        PointAward.generation == gen,
-                        PointAward.cause_type == "event",
-                        PointAward.cause_id == Event.id,
-                    ),
-                )
-                .order_by(Event.id)
-                .limit(1000)
-            )
-        )
+        ids = unscored_event_ids(gen, last)
         if not ids:
             break
         caught_up += _score_events(ids, Target(gen, rules, live=False)).scored
