@@ -65,7 +65,8 @@ EVENT_COLUMNS = (
     "count, payload_hash, received_at"
 )
 LEDGER_COLUMNS = (
-    "id, generation, employee_id, cause_type, cause_id, rule, points, base_points, capped, "
+    "id, generation, employee_id, cause_type, cause_id, rule, network, quantity, points, "
+    "base_points, capped, "
     "ruleset_version, reason, local_day, occurred_at, created_at"
 )
 

@@ -1,8 +1,8 @@
 """A person's points over time and where they came from, read from the live ledger.
 
 Read-only SQL over `daily_totals` and `point_awards`; the pages shape it for
-people. The ledger does not store an event's network, so rows caused by an
-event join `events` for it.
+people. Both read only the person's own ledger rows (the ledger carries the
+event's network), through the (generation, employee_id, occurred_at) index.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 
 from recognition.extensions import db
 from scoring.ledger import org_today
-from scoring.models import DailyTotal, Event, PointAward
+from scoring.models import DailyTotal, PointAward
 from scoring.periods import week_start
 from scoring.rulesets import live_scoring
 
@@ -82,17 +82,17 @@ def breakdown(person_id: int) -> list[BreakdownRow]:
     events = db.session.execute(
         select(
             PointAward.rule,
-            Event.network,
+            PointAward.network,
             func.count(),
             func.sum(PointAward.points),
             capped,
         )
-        .join(
-            Event,
-            and_(PointAward.cause_type == "event", PointAward.cause_id == Event.id),
+        .where(
+            PointAward.generation == gen,
+            PointAward.employee_id == person_id,
+            PointAward.cause_type == "event",
         )
-        .where(PointAward.generation == gen, PointAward.employee_id == person_id)
-        .group_by(PointAward.rule, Event.network)
+        .group_by(PointAward.rule, PointAward.network)
     )
     others = db.session.execute(
         select(PointAward.cause_type, func.count(), func.sum(PointAward.points), capped)
@@ -123,15 +123,11 @@ def recent_activity(person_id: int, limit: int = 10) -> list[Activity]:
             PointAward.occurred_at,
             PointAward.cause_type,
             PointAward.rule,
-            Event.network,
+            PointAward.network,
             PointAward.quantity,
             PointAward.points,
             PointAward.capped,
             PointAward.reason,
-        )
-        .outerjoin(
-            Event,
-            and_(PointAward.cause_type == "event", PointAward.cause_id == Event.id),
         )
         .where(
             PointAward.generation == live_scoring().generation,

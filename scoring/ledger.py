@@ -175,6 +175,7 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
                 "cause_type": "event",
                 "cause_id": event.id,
                 "rule": award.rule,
+                "network": event.network,
                 "quantity": event.count,
                 "points": award.points,
                 "base_points": award.base_points,

@@ -89,7 +89,8 @@ class PointAward(db.Model):
     __tablename__ = "point_awards"
     __table_args__ = (
         UniqueConstraint("generation", "cause_type", "cause_id", "rule"),
-        Index("ix_point_awards_person_day", "generation", "employee_id", "local_day"),
+        # A person's rows, newest first (recent activity) or all of them (breakdown).
+        Index("ix_point_awards_person_time", "generation", "employee_id", "occurred_at"),
         # "Is this event scored yet?" leads with the cause id, so the lookup stays an
         # index probe even under a generic plan without statistics.
         Index("ix_point_awards_cause", "cause_id", "cause_type", "generation"),
@@ -102,6 +103,8 @@ class PointAward(db.Model):
     cause_type: Mapped[str] = mapped_column(String(16))
     cause_id: Mapped[int] = mapped_column(BigId)
     rule: Mapped[str] = mapped_column(String(32))
+    # The event's network, copied from it (events are immutable); None for other causes.
+    network: Mapped[str | None] = mapped_column(String(16))
     # The event's count (aggregated engagements), so rollups can be rebuilt.
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     points: Mapped[int] = mapped_column(Integer)

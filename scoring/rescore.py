@@ -173,6 +173,7 @@ class _PersonReplay:
                 "cause_type": "event",
                 "cause_id": event_id,
                 "rule": award.rule,
+                "network": network,
                 "quantity": count,
                 "points": award.points,
                 "base_points": award.base_points,

@@ -72,6 +72,7 @@ def _ledger(gen: int):
                 PointAward.employee_id,
                 PointAward.cause_id,
                 PointAward.rule,
+                PointAward.network,
                 PointAward.points,
                 PointAward.capped,
                 PointAward.quantity,

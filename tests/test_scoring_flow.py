@@ -340,3 +340,24 @@ def test_movement_since_the_week_began_and_gap_to_the_next(client, work, freeze_
     assert movement(people["A"]) == {"rank": 2, "before": 1, "up": -1}
     assert gap_to_next(people["A"]) == {"points": 5, "rank": 1}
     assert gap_to_next(people["C"]) is None
+
+
+def test_ledger_rows_carry_the_events_network(client, work, freeze_time):
+    freeze_time(NOW)
+    add_person("E1")
+    headers = token()
+    post(
+        client,
+        headers,
+        [
+            event("E1", "2026-11-20T09:00:00+00:00", network="x"),
+            event("E1", "2026-11-20T10:00:00+00:00", "like", network="facebook", count=3),
+        ],
+    )
+    work()
+    rows = db.session.execute(
+        select(Event.network, PointAward.network, PointAward.rule)
+        .join(PointAward, PointAward.cause_id == Event.id)
+        .order_by(Event.id)
+    ).all()
+    assert [tuple(r) for r in rows] == [("x", "x", "share"), ("facebook", "facebook", "like")]
