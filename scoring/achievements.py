@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from scoring.periods import week_start
@@ -417,12 +418,16 @@ def observe(stats: Stats, fact: Fact) -> Stats:
     if fact.kind != "event":
         raise ValueError(f"unknown fact kind {fact.kind!r}")
     if fact.event_type == "share":
-        networks = stats.networks | {fact.network} if fact.network else stats.networks
+        # Sets are only rebuilt when they grow, so a badge check memoised on the
+        # same set (the streak) is not recomputed for every share.
+        networks, weeks = stats.networks, stats.share_weeks
+        if fact.network and fact.network not in networks:
+            networks = networks | {fact.network}
+        week = week_start(fact.local_day)
+        if week not in weeks:
+            weeks = weeks | {week}
         return dataclasses.replace(
-            stats,
-            shares=stats.shares + 1,
-            networks=networks,
-            share_weeks=stats.share_weeks | {week_start(fact.local_day)},
+            stats, shares=stats.shares + 1, networks=networks, share_weeks=weeks
         )
     if fact.event_type not in ENGAGEMENT_TYPES:
         raise ValueError(f"unknown event type {fact.event_type!r}")
@@ -443,6 +448,11 @@ def longest_streak(weeks: Iterable[dt.date]) -> int:
         best = max(best, run)
         previous = monday
     return best
+
+
+@lru_cache(maxsize=1024)
+def _longest_streak_of(weeks: frozenset[dt.date]) -> int:
+    return longest_streak(weeks)
 
 
 def current_streak(weeks: Iterable[dt.date], today: dt.date) -> int:
@@ -472,7 +482,7 @@ def _badge_value(badge: BadgeDefinition, stats: Stats, week_points: int) -> int:
     if badge.kind == "breadth":
         return len(stats.networks)
     if badge.kind == "streak":
-        return longest_streak(stats.share_weeks)
+        return _longest_streak_of(stats.share_weeks)
     if badge.kind == "period_points":
         return week_points
     return 0
@@ -503,12 +513,16 @@ def new_awards(
     """
     awards: list[tuple[str, int]] = []
     for badge in badges:
-        earned = earned_levels(badge, stats, week_points)
+        value = None  # computed only for a badge with a level still to earn
         for level in badge.levels:
             key = (badge.slug, level.level)
             if key in held:
                 continue
-            if level.level not in earned:
+            if badge.kind == "manual":
+                break
+            if value is None:
+                value = _badge_value(badge, stats, week_points)
+            if level.target > value:
                 break
             awards.append(key)
     return awards

@@ -92,26 +92,71 @@ def write_boards(
     values: Mapping[str, Mapping[str, int]],
     people: Iterable[PersonCard] = (),
 ) -> None:
-    """Set absolute totals; a total of zero takes the person off that board."""
-    pipe = r.pipeline(transaction=False)
-    for key, members in values.items():
-        positive = {m: p for m, p in members.items() if p > 0}
-        gone = [m for m, p in members.items() if p <= 0]
-        if positive:
-            pipe.zadd(key, positive)
-        if gone:
-            pipe.zrem(key, *gone)
-        if ":b:" in key and ":d" in key.rsplit(":", 1)[-1][:2]:
-            pipe.expire(key, ROLLING_TTL)
-    _write_people(pipe, boards, people)
-    pipe.execute()
+    """Set absolute totals; a total of zero takes the person off that board.
+
+    One script call carrying one JSON argument: Redis decodes it in C, where
+    a pipeline would have the client encode every member and score as a
+    separate argument. Cards are rewritten only where they changed.
+    """
+    keys = list(values)
+    cards = list(people)
+    payload = {
+        "boards": [
+            [x for member, points in values[k].items() for x in (member, points)] for k in keys
+        ],
+        "expire": [1 if _is_rolling(k) else 0 for k in keys],
+        "ttl": int(ROLLING_TTL.total_seconds()),
+        "cards": [x for c in cards for x in (c.member, c.as_json())],
+        "ids": [x for c in cards for x in (c.employee_id, c.member)],
+    }
+    if keys or cards:
+        r.register_script(_WRITE_SCRIPT)(
+            keys=[*keys, boards.people, boards.ids], args=[json.dumps(payload)]
+        )
 
 
-def _write_people(pipe, boards: Boards, people: Iterable[PersonCard]) -> None:
-    cards = {p.member: p.as_json() for p in people}
-    if cards:
-        pipe.hset(boards.people, mapping=cards)
-        pipe.hset(boards.ids, mapping={json.loads(v)[0]: m for m, v in cards.items()})
+# KEYS: the boards, then the people and ids hashes. ARGV[1]: the JSON payload of
+# write_boards. Members go in batches to stay under Lua's limit on unpack().
+_WRITE_SCRIPT = """
+local data = cjson.decode(ARGV[1])
+local boards = #KEYS - 2
+local function flush(cmd, key, args)
+  if #args > 0 then redis.call(cmd, key, unpack(args)) end
+  return {}
+end
+for i = 1, boards do
+  local key, flat = KEYS[i], data.boards[i]
+  local add, gone = {}, {}
+  for j = 1, #flat, 2 do
+    local member, points = flat[j], flat[j + 1]
+    if points > 0 then
+      add[#add + 1] = points
+      add[#add + 1] = member
+    else
+      gone[#gone + 1] = member
+    end
+    if #add >= 2000 then add = flush('ZADD', key, add) end
+    if #gone >= 1000 then gone = flush('ZREM', key, gone) end
+  end
+  flush('ZADD', key, add)
+  flush('ZREM', key, gone)
+  if data.expire[i] == 1 then redis.call('EXPIRE', key, data.ttl) end
+end
+local function put(hash, flat)
+  local changed = {}
+  for j = 1, #flat, 2 do
+    if redis.call('HGET', hash, flat[j]) ~= flat[j + 1] then
+      changed[#changed + 1] = flat[j]
+      changed[#changed + 1] = flat[j + 1]
+    end
+    if #changed >= 2000 then changed = flush('HSET', hash, changed) end
+  end
+  flush('HSET', hash, changed)
+end
+put(KEYS[boards + 1], data.cards)
+put(KEYS[boards + 2], data.ids)
+return boards
+"""
 
 
 def forget_person(r: redis.Redis, boards: Boards, member: str, team: str) -> None:

@@ -29,11 +29,11 @@ from scoring.leaderboard import (
     write_boards,
 )
 from scoring.models import DailyTotal, EmployeeScore, Event, PointAward
-from scoring.periods import Window, local_day, window_for, windows_touched
+from scoring.periods import Window, local_day, week_start, window_for, windows_touched
 from scoring.progress import AchievementTracker
 from scoring.rules import SHARE, DayState, Ruleset, ScorableEvent, score_event
 from scoring.rulesets import ensure_scoring_setup, live_scoring
-from scoring.storage import copy_rows, insert_many, lock_scoring
+from scoring.storage import among, copy_rows, insert_many, lock_scoring
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
             Event.network,
             Event.occurred_at,
             Event.count,
-        ).where(Event.id.in_(event_ids))
+        ).where(among(Event.id, event_ids))
     ).all()
     people = _people_by_ref({e.employee_ref for e in events})
     known = [e for e in events if e.employee_ref in people]
@@ -139,7 +139,7 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
             select(PointAward.cause_id).where(
                 PointAward.generation == gen,
                 PointAward.cause_type == "event",
-                PointAward.cause_id.in_([e.id for e in known]),
+                among(PointAward.cause_id, [e.id for e in known]),
             )
         )
     )
@@ -149,8 +149,8 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
 
     day_of = {e.id: local_day(e.occurred_at, tz) for e in todo}
     keys = {(people[e.employee_ref].id, day_of[e.id]) for e in todo}
-    states = _day_states(gen, keys)
-    tracker = AchievementTracker(gen, rules, person_ids, keys)
+    states, week_points = _day_states(gen, keys)
+    tracker = AchievementTracker(gen, rules, person_ids, week_points)
     rows = []
     now = utcnow()
     gained: dict[int, int] = defaultdict(int)
@@ -245,7 +245,7 @@ def unscored_event_ids(
 
 
 def _people_by_ref(refs: set[str]) -> dict[str, Person]:
-    return {p.external_id: p for p in _people(Employee.external_id.in_(refs))}
+    return {p.external_id: p for p in _people(among(Employee.external_id, refs))}
 
 
 def _lock_people(gen: int, person_ids: list[int]) -> dict[int, int]:
@@ -264,10 +264,14 @@ def _lock_people(gen: int, person_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
-def _day_states(gen: int, keys: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], DayState]:
+def _day_states(
+    gen: int, keys: set[tuple[int, dt.date]]
+) -> tuple[dict[tuple[int, dt.date], DayState], dict[tuple[int, dt.date], int]]:
+    """What the caps have used on these (person, day)s, and the points of their ISO
+    weeks (for the weekly badges), from one read of the daily rollup."""
     states = {key: DayState() for key in keys}
-    # People and days as two plain IN lists (a superset) plan far better than a
-    # list of (person, day) pairs; the extra rows are dropped here.
+    weeks = {(person, week_start(day)) for person, day in keys}
+    week_points = dict.fromkeys(weeks, 0)
     rows = db.session.execute(
         select(
             DailyTotal.employee_id,
@@ -275,16 +279,21 @@ def _day_states(gen: int, keys: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.
             DailyTotal.scoring_shares,
             DailyTotal.share_points,
             DailyTotal.engagement_points,
+            DailyTotal.points,
         ).where(
             DailyTotal.generation == gen,
-            DailyTotal.employee_id.in_({person for person, _ in keys}),
-            DailyTotal.local_day.in_({day for _, day in keys}),
+            among(DailyTotal.employee_id, {person for person, _ in keys}),
+            DailyTotal.local_day >= min(monday for _, monday in weeks),
+            DailyTotal.local_day < max(monday for _, monday in weeks) + dt.timedelta(days=7),
         )
     )
-    for person, day, shares, share_points, engagement in rows:
+    for person, day, shares, share_points, engagement, points in rows:
         if (person, day) in states:
             states[(person, day)] = DayState(shares, share_points, engagement)
-    return states
+        week = (person, week_start(day))
+        if week in week_points:
+            week_points[week] += points
+    return states, week_points
 
 
 def _save_day_states(
@@ -340,10 +349,13 @@ def refresh_boards(
     `all_time` may carry all-time points the caller already holds (locked).
     """
     today = org_today()
-    wanted: dict[Window, set[int]] = defaultdict(set)
+    on_day: dict[dt.date, set[int]] = defaultdict(set)
     for person, day in touched:
+        on_day[day].add(person)
+    wanted: dict[Window, set[int]] = defaultdict(set)
+    for day, persons in on_day.items():
         for window in windows_touched(day, today):
-            wanted[window].add(person)
+            wanted[window] |= persons
     sums = _period_sums(gen, wanted, all_time or {})
     totals: list[tuple[Window, str, str | None, int]] = []
     for window, persons in wanted.items():
@@ -363,24 +375,14 @@ def refresh_boards(
 def _period_sums(
     gen: int, wanted: dict[Window, set[int]], all_time: dict[int, int]
 ) -> dict[Window, dict[int, int]]:
-    """Points per window for the people wanted there, from one read of the daily rollup."""
-    sums: dict[Window, dict[int, int]] = {w: defaultdict(int) for w in wanted}
+    """Points per window for the people wanted there: one aggregate over the daily rollup."""
+    sums: dict[Window, dict[int, int]] = {}
     dated = [w for w in wanted if w.first is not None]
     if dated:
         persons = set().union(*(wanted[w] for w in dated))
-        rows = db.session.execute(
-            select(DailyTotal.employee_id, DailyTotal.local_day, DailyTotal.points).where(
-                DailyTotal.generation == gen,
-                DailyTotal.employee_id.in_(persons),
-                DailyTotal.local_day >= min(w.first for w in dated),
-                DailyTotal.local_day < max(w.end for w in dated),
-                DailyTotal.points != 0,
-            )
-        )
-        for person, day, points in rows:
-            for window in dated:
-                if window.contains(day) and person in wanted[window]:
-                    sums[window][person] += points
+        per_person = window_sums(gen, dated, persons)
+        for i, window in enumerate(dated):
+            sums[window] = {p: per_person[p][i] for p in wanted[window] if p in per_person}
     for window in wanted:
         if window.first is None:
             known = {p: all_time[p] for p in wanted[window] if p in all_time}
@@ -391,6 +393,35 @@ def _period_sums(
     return sums
 
 
+def window_sums(gen: int, windows: list[Window], persons: set[int]) -> dict[int, list[int]]:
+    """Per person, their points in each of these dated windows (in order), summed in SQL."""
+    rows = db.session.execute(
+        select(
+            DailyTotal.employee_id,
+            *(
+                func.sum(
+                    case(
+                        (
+                            and_(DailyTotal.local_day >= w.first, DailyTotal.local_day < w.end),
+                            DailyTotal.points,
+                        ),
+                        else_=0,
+                    )
+                )
+                for w in windows
+            ),
+        )
+        .where(
+            DailyTotal.generation == gen,
+            among(DailyTotal.employee_id, persons),
+            DailyTotal.local_day >= min(w.first for w in windows),
+            DailyTotal.local_day < max(w.end for w in windows),
+        )
+        .group_by(DailyTotal.employee_id)
+    )
+    return {person: [int(x or 0) for x in points] for person, *points in rows}
+
+
 def window_totals(gen: int, window: Window, persons: set[int] | None = None) -> dict[int, int]:
     """Points per person within a window, from the daily rollup (all-time: the score row)."""
     if window.first is None:
@@ -398,7 +429,7 @@ def window_totals(gen: int, window: Window, persons: set[int] | None = None) -> 
             EmployeeScore.generation == gen
         )
         if persons is not None:
-            query = query.where(EmployeeScore.employee_id.in_(persons))
+            query = query.where(among(EmployeeScore.employee_id, persons))
     else:
         query = (
             select(DailyTotal.employee_id, func.sum(DailyTotal.points))
@@ -412,37 +443,15 @@ def window_totals(gen: int, window: Window, persons: set[int] | None = None) -> 
             .group_by(DailyTotal.employee_id)
         )
         if persons is not None:
-            query = query.where(DailyTotal.employee_id.in_(persons))
+            query = query.where(among(DailyTotal.employee_id, persons))
     return {person: int(points) for person, points in db.session.execute(query)}
 
 
 def person_totals(gen: int, person_id: int, today: dt.date) -> dict[str, int]:
     """Points per current period for one person, from SQL (two small reads)."""
     windows = {period: window_for(period, today) for period in ("week", "month", "30d")}
-    sums = db.session.execute(
-        select(
-            *(
-                func.coalesce(
-                    func.sum(
-                        case(
-                            (
-                                and_(DailyTotal.local_day >= w.first, DailyTotal.local_day < w.end),
-                                DailyTotal.points,
-                            ),
-                            else_=0,
-                        )
-                    ),
-                    0,
-                )
-                for w in windows.values()
-            )
-        ).where(
-            DailyTotal.generation == gen,
-            DailyTotal.employee_id == person_id,
-            DailyTotal.local_day >= min(w.first for w in windows.values()),
-        )
-    ).one()
-    out = {period: int(total) for period, total in zip(windows, sums, strict=True)}
+    sums = window_sums(gen, list(windows.values()), {person_id}).get(person_id)
+    out = dict(zip(windows, sums or [0] * len(windows), strict=True))
     out["all"] = window_totals(gen, window_for("all", today), {person_id}).get(person_id, 0)
     return out
 
@@ -476,7 +485,7 @@ def resync_person(employee_id: int, old_team: str | None = None) -> None:
 
 
 def _people_by_id(ids: set[int]) -> dict[int, Person]:
-    return {p.id: p for p in _people(Employee.id.in_(ids))}
+    return {p.id: p for p in _people(among(Employee.id, ids))}
 
 
 def _all_people() -> dict[int, Person]:

@@ -88,12 +88,12 @@ class PointAward(db.Model):
 
     __tablename__ = "point_awards"
     __table_args__ = (
-        UniqueConstraint("generation", "cause_type", "cause_id", "rule"),
+        # One row per (cause, rule) and generation. Leading with the cause id, the
+        # key also answers "is this event scored yet?" as an index probe, even
+        # under a generic plan without statistics.
+        UniqueConstraint("cause_id", "cause_type", "generation", "rule"),
         # A person's rows, newest first (recent activity) or all of them (breakdown).
         Index("ix_point_awards_person_time", "generation", "employee_id", "occurred_at"),
-        # "Is this event scored yet?" leads with the cause id, so the lookup stays an
-        # index probe even under a generic plan without statistics.
-        Index("ix_point_awards_cause", "cause_id", "cause_type", "generation"),
         CheckConstraint("cause_type IN ('event', 'kudos', 'nomination', 'adjustment')", "cause"),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PERIODS = ("week", "month", "30d", "all")
@@ -50,6 +51,7 @@ class Window:
         return start, end
 
 
+@lru_cache(maxsize=4096)
 def window_for(period: str, day: dt.date) -> Window:
     """The window of `period` that contains local `day` (for 30d: ending on it)."""
     if period == "week":

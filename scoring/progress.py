@@ -26,7 +26,7 @@ from scoring.achievements import (
 from scoring.models import BadgeAward, DailyTotal, Notification, PersonProgress
 from scoring.periods import week_start
 from scoring.rules import Ruleset
-from scoring.storage import insert_many
+from scoring.storage import among, insert_many
 
 TIER_WINDOW_DAYS = 90
 # A badge completed by an event older than this (a backfill, a late import)
@@ -49,13 +49,15 @@ class AchievementTracker:
         gen: int,
         rules: Ruleset,
         person_ids: list[int],
-        day_keys: set[tuple[int, dt.date]],
+        week_points: dict[tuple[int, dt.date], int],
     ):
+        """`week_points`: (person, Monday) -> points before this batch, for every
+        week the batch lands in (the weekly-points badges judge a fact by its week)."""
         self.gen = gen
         self.rules = rules
         self.progress = load_progress(gen, person_ids)
         self.held = held_badges(gen, person_ids)
-        self.week_points = _week_points(gen, {(p, week_start(d)) for p, d in day_keys})
+        self.week_points = week_points
         self.awarded: list[dict] = []
         self.touched: set[int] = set()
 
@@ -106,14 +108,15 @@ def _observe(stats: Stats, fact: Fact) -> Stats:
 
 def load_progress(gen: int, person_ids) -> dict[int, _Progress]:
     progress = {p: _Progress(Stats(), None, None) for p in person_ids}
+    p = PersonProgress
     rows = db.session.execute(
-        select(PersonProgress).where(
-            PersonProgress.generation == gen, PersonProgress.employee_id.in_(person_ids)
+        select(p.employee_id, p.stats, p.tier, p.tier_below_since, p.tier_since).where(
+            p.generation == gen, among(p.employee_id, person_ids)
         )
-    ).scalars()
-    for row in rows:
-        tier = TierState(row.tier, row.tier_below_since) if row.tier else None
-        progress[row.employee_id] = _Progress(Stats.from_json(row.stats), tier, row.tier_since)
+    )
+    for person, stats, tier, below_since, since in rows:
+        state = TierState(tier, below_since) if tier else None
+        progress[person] = _Progress(Stats.from_json(stats), state, since)
     return progress
 
 
@@ -141,31 +144,12 @@ def held_badges(gen: int, person_ids) -> dict[int, set[tuple[str, int]]]:
     held: dict[int, set[tuple[str, int]]] = defaultdict(set)
     rows = db.session.execute(
         select(BadgeAward.employee_id, BadgeAward.badge, BadgeAward.level).where(
-            BadgeAward.generation == gen, BadgeAward.employee_id.in_(person_ids)
+            BadgeAward.generation == gen, among(BadgeAward.employee_id, person_ids)
         )
     )
     for person, badge, level in rows:
         held[person].add((badge, level))
     return held
-
-
-def _week_points(gen: int, weeks: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], int]:
-    points: dict[tuple[int, dt.date], int] = defaultdict(int)
-    if not weeks:
-        return points
-    rows = db.session.execute(
-        select(DailyTotal.employee_id, DailyTotal.local_day, DailyTotal.points).where(
-            DailyTotal.generation == gen,
-            DailyTotal.employee_id.in_({p for p, _ in weeks}),
-            DailyTotal.local_day >= min(w for _, w in weeks),
-            DailyTotal.local_day < max(w for _, w in weeks) + dt.timedelta(days=7),
-        )
-    )
-    for person, day, pts in rows:
-        key = (person, week_start(day))
-        if key in weeks:
-            points[key] += pts
-    return points
 
 
 def tier_metrics(gen: int, person_ids, today: dt.date) -> dict[int, TierMetrics]:
@@ -186,7 +170,7 @@ def tier_metrics(gen: int, person_ids, today: dt.date) -> dict[int, TierMetrics]
         .group_by(DailyTotal.employee_id)
     )
     if person_ids is not None:
-        query = query.where(DailyTotal.employee_id.in_(person_ids))
+        query = query.where(among(DailyTotal.employee_id, person_ids))
     metrics = {p: TierMetrics(0, 0, 0) for p in person_ids or ()}
     for person, points, shares, engagements in db.session.execute(query):
         metrics[person] = TierMetrics(int(points), int(shares), int(engagements))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Iterable
 
-from sqlalchemy import JSON, Table, bindparam, text
+from sqlalchemy import ARRAY, JSON, ColumnElement, Table, any_, bindparam, cast, text
 
 from recognition.extensions import db
 
@@ -51,7 +53,7 @@ def insert_many(
             values = [row[c] for row in rows]
             if isinstance(table.c[c].type, JSON):
                 values = [None if v is None else json.dumps(v) for v in values]
-            params[c] = values
+            params[c] = array_literal(values)
         result = db.session.execute(text(sql), params)
         return result.all() if returning else []
     values = ", ".join(f":{c}" for c in columns)
@@ -87,6 +89,47 @@ def copy_rows(table: Table, rows: list[dict]) -> None:
                     for c, j in zip(columns, as_json, strict=True)
                 ]
             )
+
+
+def among(column, values: Iterable) -> ColumnElement[bool]:
+    """`column IN (values)`, as one array parameter on PostgreSQL: `= ANY(:values)`.
+
+    An IN list renders one placeholder per value, so every batch is a new SQL
+    text to compile, convert and plan; the array keeps the statement the same
+    (and preparable) whatever the number of values.
+    """
+    values = list(values)
+    if not is_postgres():
+        return column.in_(values)
+    return column == any_(cast(bindparam(None, array_literal(values)), ARRAY(column.type)))
+
+
+def array_literal(values: Iterable) -> str:
+    """A PostgreSQL array literal (`{1,2,NULL}`) for a CAST(... AS type[]) parameter.
+
+    Handles what the scoring tables hold: integers, booleans, dates, aware
+    datetimes and text. Built with str.join it is several times faster than
+    handing psycopg a list, which dumps and escapes element by element.
+    """
+    parts = []
+    for v in values:
+        if v is None:
+            parts.append("NULL")
+        elif isinstance(v, bool):
+            parts.append("t" if v else "f")
+        elif isinstance(v, int):
+            parts.append(str(v))
+        elif isinstance(v, dt.datetime):
+            if v.tzinfo is None:
+                raise ValueError("naive datetime in an array parameter")
+            parts.append(v.isoformat())
+        elif isinstance(v, dt.date):
+            parts.append(v.isoformat())
+        elif isinstance(v, str):
+            parts.append('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        else:
+            raise TypeError(f"no array literal for {type(v).__name__}")
+    return "{" + ",".join(parts) + "}"
 
 
 def is_postgres() -> bool:
