@@ -88,6 +88,15 @@ def _check_config(app: Flask) -> None:
         raise RuntimeError(
             f"LAUREL_TIMEZONE={app.config['LAUREL_TIMEZONE']!r} is not an IANA time zone"
         ) from exc
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
+        # No server-side prepared statements: a prepared statement falls back to
+        # a generic plan, which cannot see the ids inside `= ANY(:ids)` and then
+        # compares each row with every id (or picks a plan from stale guesses).
+        # A fresh plan per statement costs well under a millisecond. It also
+        # keeps the app usable behind a transaction-pooling PgBouncer.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         if os.environ.get("DATABASE_URL") and not app.config.get("TESTING"):
             raise RuntimeError("SECRET_KEY must be set when running against DATABASE_URL")

@@ -389,9 +389,8 @@ class Stats:
             comments_earned=int(data.get("comments_earned", 0)),
             engagements_earned=int(data.get("engagements_earned", 0)),
             networks=frozenset(data.get("networks", ())),
-            share_weeks=frozenset(
-                week_start(dt.date.fromisoformat(day)) for day in data.get("share_weeks", ())
-            ),
+            # Stored as the Mondays they are (to_json), so no week_start() here.
+            share_weeks=frozenset(map(dt.date.fromisoformat, data.get("share_weeks", ()))),
             kudos_given=int(data.get("kudos_given", 0)),
             kudos_received=int(data.get("kudos_received", 0)),
         )
@@ -426,16 +425,27 @@ def observe(stats: Stats, fact: Fact) -> Stats:
         week = week_start(fact.local_day)
         if week not in weeks:
             weeks = weeks | {week}
-        return dataclasses.replace(
-            stats, shares=stats.shares + 1, networks=networks, share_weeks=weeks
+        # Built directly: dataclasses.replace costs several times more, per event.
+        return Stats(
+            stats.shares + 1,
+            stats.comments_earned,
+            stats.engagements_earned,
+            networks,
+            weeks,
+            stats.kudos_given,
+            stats.kudos_received,
         )
     if fact.event_type not in ENGAGEMENT_TYPES:
         raise ValueError(f"unknown event type {fact.event_type!r}")
     comments = stats.comments_earned + (fact.count if fact.event_type == "comment" else 0)
-    return dataclasses.replace(
-        stats,
-        comments_earned=comments,
-        engagements_earned=stats.engagements_earned + fact.count,
+    return Stats(
+        stats.shares,
+        comments,
+        stats.engagements_earned + fact.count,
+        stats.networks,
+        stats.share_weeks,
+        stats.kudos_given,
+        stats.kudos_received,
     )
 
 

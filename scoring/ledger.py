@@ -19,7 +19,7 @@ from sqlalchemy import and_, case, delete, exists, func, insert, select
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db, redis_connection
 from recognition.people import Employee, Team
-from scoring.achievements import Fact
+from scoring.achievements import Fact, TierMetrics
 from scoring.leaderboard import (
     ROLLING_TTL,
     Boards,
@@ -30,10 +30,10 @@ from scoring.leaderboard import (
 )
 from scoring.models import DailyTotal, EmployeeScore, Event, PointAward
 from scoring.periods import Window, local_day, week_start, window_for, windows_touched
-from scoring.progress import AchievementTracker
+from scoring.progress import AchievementTracker, tier_window
 from scoring.rules import SHARE, DayState, Ruleset, ScorableEvent, score_event
 from scoring.rulesets import ensure_scoring_setup, live_scoring
-from scoring.storage import among, copy_rows, insert_many, lock_scoring
+from scoring.storage import among, copy_rows, insert_many, lock_scoring, pairs_among
 
 
 @dataclass(frozen=True)
@@ -197,10 +197,20 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
     _save_day_states(gen, {k: states[k] for k in keys}, added)
     scores = {p: scores[p] + gained[p] for p in gained}
     _save_scores(gen, {p: pts for p, pts in scores.items() if gained[p]})
-    tracker.save(org_today(), notify=target.live)
+    # One aggregate over the rollup, now written, for the tiers and the boards.
+    today = org_today()
+    wanted = _boards_wanted(keys, today) if target.live else {}
+    dated = [w for w in wanted if w.first is not None]
+    sums, metrics = rollup_sums(gen, set(gained), dated, tier_window(today))
+    tracker.save(today, notify=target.live, metrics=metrics)
     if target.live:
-        touched = {(people[e.employee_ref].id, day_of[e.id]) for e in todo}
-        refresh_boards(gen, {p.id: p for p in people.values()}, touched, scores)
+        period_sums = {
+            w: {p: sums[p][i] for p in wanted[w] if p in sums} for i, w in enumerate(dated)
+        }
+        for window in wanted:
+            if window.first is None:
+                period_sums[window] = {p: scores[p] for p in wanted[window]}
+        _write_totals({p.id: p for p in people.values()}, wanted, period_sums, keys)
     return ScoreResult(len(todo), len(done), held, sum(gained.values()))
 
 
@@ -268,31 +278,31 @@ def _day_states(
     gen: int, keys: set[tuple[int, dt.date]]
 ) -> tuple[dict[tuple[int, dt.date], DayState], dict[tuple[int, dt.date], int]]:
     """What the caps have used on these (person, day)s, and the points of their ISO
-    weeks (for the weekly badges), from one read of the daily rollup."""
-    states = {key: DayState() for key in keys}
-    weeks = {(person, week_start(day)) for person, day in keys}
-    week_points = dict.fromkeys(weeks, 0)
+    weeks (for the weekly badges), both read from the daily rollup."""
+    d = DailyTotal
+    persons = {person for person, _ in keys}
+    days = {day for _, day in keys}
     rows = db.session.execute(
         select(
-            DailyTotal.employee_id,
-            DailyTotal.local_day,
-            DailyTotal.scoring_shares,
-            DailyTotal.share_points,
-            DailyTotal.engagement_points,
-            DailyTotal.points,
+            d.employee_id, d.local_day, d.scoring_shares, d.share_points, d.engagement_points
         ).where(
-            DailyTotal.generation == gen,
-            among(DailyTotal.employee_id, {person for person, _ in keys}),
-            DailyTotal.local_day >= min(monday for _, monday in weeks),
-            DailyTotal.local_day < max(monday for _, monday in weeks) + dt.timedelta(days=7),
+            d.generation == gen,
+            among(d.employee_id, persons),
+            d.local_day >= min(days),
+            d.local_day <= max(days),
+            pairs_among(d.employee_id, d.local_day, keys),
         )
     )
-    for person, day, shares, share_points, engagement, points in rows:
-        if (person, day) in states:
-            states[(person, day)] = DayState(shares, share_points, engagement)
-        week = (person, week_start(day))
-        if week in week_points:
-            week_points[week] += points
+    states = {key: DayState() for key in keys}
+    for person, day, shares, share_points, engagement in rows:
+        states[(person, day)] = DayState(shares, share_points, engagement)
+    weeks = sorted({week_start(day) for day in days})
+    sums = rollup_sums(gen, persons, [window_for("week", monday) for monday in weeks])[0]
+    column = {monday: i for i, monday in enumerate(weeks)}
+    week_points = {}
+    for person, day in keys:
+        monday = week_start(day)
+        week_points[(person, monday)] = sums[person][column[monday]] if person in sums else 0
     return states, week_points
 
 
@@ -348,7 +358,12 @@ def refresh_boards(
 
     `all_time` may carry all-time points the caller already holds (locked).
     """
-    today = org_today()
+    wanted = _boards_wanted(touched, org_today())
+    _write_totals(people, wanted, _period_sums(gen, wanted, all_time or {}), touched)
+
+
+def _boards_wanted(touched: set[tuple[int, dt.date]], today: dt.date) -> dict[Window, set[int]]:
+    """Board windows these (person, local day) pairs change, with the people on each."""
     on_day: dict[dt.date, set[int]] = defaultdict(set)
     for person, day in touched:
         on_day[day].add(person)
@@ -356,7 +371,15 @@ def refresh_boards(
     for day, persons in on_day.items():
         for window in windows_touched(day, today):
             wanted[window] |= persons
-    sums = _period_sums(gen, wanted, all_time or {})
+    return wanted
+
+
+def _write_totals(
+    people: dict[int, Person],
+    wanted: dict[Window, set[int]],
+    sums: dict[Window, dict[int, int]],
+    touched: set[tuple[int, dt.date]],
+) -> None:
     totals: list[tuple[Window, str, str | None, int]] = []
     for window, persons in wanted.items():
         for person_id in persons:
@@ -395,31 +418,48 @@ def _period_sums(
 
 def window_sums(gen: int, windows: list[Window], persons: set[int]) -> dict[int, list[int]]:
     """Per person, their points in each of these dated windows (in order), summed in SQL."""
+    return rollup_sums(gen, persons, windows)[0]
+
+
+def rollup_sums(
+    gen: int,
+    persons: set[int],
+    windows: list[Window],
+    tier: tuple[dt.date, dt.date] | None = None,
+) -> tuple[dict[int, list[int]], dict[int, TierMetrics]]:
+    """One aggregate over the daily rollup: per person, points in each dated window
+    (in order) and, given the tiers' [first, end) days, their tier metrics."""
+    d = DailyTotal
+
+    def within(first: dt.date, end: dt.date, column):
+        return func.sum(case((and_(d.local_day >= first, d.local_day < end), column), else_=0))
+
+    columns = [within(w.first, w.end, d.points) for w in windows]
+    spans = [(w.first, w.end) for w in windows]
+    if tier is not None:
+        columns += [within(*tier, d.points), within(*tier, d.shares), within(*tier, d.engagements)]
+        spans.append(tier)
+    if not persons or not spans:
+        return {}, {}
     rows = db.session.execute(
-        select(
-            DailyTotal.employee_id,
-            *(
-                func.sum(
-                    case(
-                        (
-                            and_(DailyTotal.local_day >= w.first, DailyTotal.local_day < w.end),
-                            DailyTotal.points,
-                        ),
-                        else_=0,
-                    )
-                )
-                for w in windows
-            ),
-        )
+        select(d.employee_id, *columns)
         .where(
-            DailyTotal.generation == gen,
-            among(DailyTotal.employee_id, persons),
-            DailyTotal.local_day >= min(w.first for w in windows),
-            DailyTotal.local_day < max(w.end for w in windows),
+            d.generation == gen,
+            among(d.employee_id, persons),
+            d.local_day >= min(first for first, _ in spans),
+            d.local_day < max(end for _, end in spans),
         )
-        .group_by(DailyTotal.employee_id)
+        .group_by(d.employee_id)
     )
-    return {person: [int(x or 0) for x in points] for person, *points in rows}
+    sums: dict[int, list[int]] = {}
+    metrics = {p: TierMetrics(0, 0, 0) for p in persons} if tier is not None else {}
+    n = len(windows)
+    for person, *values in rows:
+        values = [int(v or 0) for v in values]
+        sums[person] = values[:n]
+        if tier is not None:
+            metrics[person] = TierMetrics(*values[n:])
+    return sums, metrics
 
 
 def window_totals(gen: int, window: Window, persons: set[int] | None = None) -> dict[int, int]:

@@ -87,13 +87,17 @@ class AchievementTracker:
                 }
             )
 
-    def save(self, today: dt.date, notify: bool) -> None:
+    def save(
+        self, today: dt.date, notify: bool, metrics: dict[int, TierMetrics] | None = None
+    ) -> None:
+        """Store awards, tiers and counters. `metrics` (the touched people's 90-day
+        metrics after this batch) saves a read when the caller already has them."""
         insert_many(
             BadgeAward.__table__,
             self.awarded,
             conflict=("generation", "employee_id", "badge", "level"),
         )
-        promoted = update_tiers(self.gen, self.rules, self.progress, self.touched, today)
+        promoted = update_tiers(self.gen, self.rules, self.progress, self.touched, today, metrics)
         save_progress(self.gen, {p: self.progress[p] for p in self.touched})
         if notify:
             notify_badges(self.rules, self.awarded)
@@ -152,9 +156,14 @@ def held_badges(gen: int, person_ids) -> dict[int, set[tuple[str, int]]]:
     return held
 
 
+def tier_window(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The local days [first, end) of the tiers' rolling metrics, ending today."""
+    return today - dt.timedelta(days=TIER_WINDOW_DAYS - 1), today + dt.timedelta(days=1)
+
+
 def tier_metrics(gen: int, person_ids, today: dt.date) -> dict[int, TierMetrics]:
     """Rolling 90-day points and engagement per share, from the daily rollup."""
-    first = today - dt.timedelta(days=TIER_WINDOW_DAYS - 1)
+    first = tier_window(today)[0]
     query = (
         select(
             DailyTotal.employee_id,
@@ -178,10 +187,16 @@ def tier_metrics(gen: int, person_ids, today: dt.date) -> dict[int, TierMetrics]
 
 
 def update_tiers(
-    gen: int, rules: Ruleset, progress: dict[int, _Progress], persons, today: dt.date
+    gen: int,
+    rules: Ruleset,
+    progress: dict[int, _Progress],
+    persons,
+    today: dt.date,
+    metrics: dict[int, TierMetrics] | None = None,
 ) -> list[tuple[int, str]]:
     """Step each person's tier; returns (person, tier) for promotions."""
-    metrics = tier_metrics(gen, list(persons), today)
+    if metrics is None:
+        metrics = tier_metrics(gen, list(persons), today)
     order = [t.slug for t in rules.tiers]
     promoted = []
     for person in persons:

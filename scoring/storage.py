@@ -6,7 +6,19 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 
-from sqlalchemy import ARRAY, JSON, ColumnElement, Table, any_, bindparam, cast, text
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    ColumnElement,
+    Table,
+    any_,
+    bindparam,
+    cast,
+    func,
+    select,
+    text,
+    tuple_,
+)
 
 from recognition.extensions import db
 
@@ -102,6 +114,19 @@ def among(column, values: Iterable) -> ColumnElement[bool]:
     if not is_postgres():
         return column.in_(values)
     return column == any_(cast(bindparam(None, array_literal(values)), ARRAY(column.type)))
+
+
+def pairs_among(first, second, pairs: Iterable[tuple]) -> ColumnElement[bool]:
+    """`(first, second) IN (pairs)`; on PostgreSQL a semi-join on two array parameters."""
+    pairs = list(pairs)
+    if not is_postgres():
+        return tuple_(first, second).in_(pairs)
+    arrays = (
+        cast(bindparam(None, array_literal(p[i] for p in pairs)), ARRAY(column.type))
+        for i, column in enumerate((first, second))
+    )
+    rows = func.unnest(*arrays).table_valued("a", "b").render_derived()
+    return tuple_(first, second).in_(select(rows.c.a, rows.c.b))
 
 
 def array_literal(values: Iterable) -> str:
