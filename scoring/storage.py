@@ -19,6 +19,7 @@ from sqlalchemy import (
     text,
     tuple_,
 )
+from sqlalchemy.types import NullType
 
 from recognition.extensions import db
 
@@ -113,7 +114,7 @@ def among(column, values: Iterable) -> ColumnElement[bool]:
     values = list(values)
     if not is_postgres():
         return column.in_(values)
-    return column == any_(cast(bindparam(None, array_literal(values)), ARRAY(column.type)))
+    return column == any_(_array_param(values, column))
 
 
 def pairs_among(first, second, pairs: Iterable[tuple]) -> ColumnElement[bool]:
@@ -122,11 +123,20 @@ def pairs_among(first, second, pairs: Iterable[tuple]) -> ColumnElement[bool]:
     if not is_postgres():
         return tuple_(first, second).in_(pairs)
     arrays = (
-        cast(bindparam(None, array_literal(p[i] for p in pairs)), ARRAY(column.type))
-        for i, column in enumerate((first, second))
+        _array_param((p[i] for p in pairs), column) for i, column in enumerate((first, second))
     )
     rows = func.unnest(*arrays).table_valued("a", "b").render_derived()
     return tuple_(first, second).in_(select(rows.c.a, rows.c.b))
+
+
+def _array_param(values: Iterable, column) -> ColumnElement:
+    """An array literal parameter cast to the column's array type.
+
+    The parameter goes untyped (no `::VARCHAR`), so PostgreSQL reads it as the
+    array type and plans with a constant. Cast from a VARCHAR instead, the
+    array is an expression re-parsed for every row a filter looks at.
+    """
+    return cast(bindparam(None, array_literal(values), type_=NullType()), ARRAY(column.type))
 
 
 def array_literal(values: Iterable) -> str:
