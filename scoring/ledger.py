@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from flask import current_app
@@ -202,15 +203,21 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
     wanted = _boards_wanted(keys, today) if target.live else {}
     dated = [w for w in wanted if w.first is not None]
     sums, metrics = rollup_sums(gen, set(gained), dated, tier_window(today))
-    tracker.save(today, notify=target.live, metrics=metrics)
-    if target.live:
-        period_sums = {
-            w: {p: sums[p][i] for p in wanted[w] if p in sums} for i, w in enumerate(dated)
-        }
-        for window in wanted:
-            if window.first is None:
-                period_sums[window] = {p: scores[p] for p in wanted[window]}
-        _write_totals({p.id: p for p in people.values()}, wanted, period_sums, keys)
+    if not target.live:
+        tracker.save(today, notify=False, metrics=metrics)
+        return ScoreResult(len(todo), len(done), held, sum(gained.values()))
+    period_sums = {w: {p: sums[p][i] for p in wanted[w] if p in sums} for i, w in enumerate(dated)}
+    for window in wanted:
+        if window.first is None:
+            period_sums[window] = {p: scores[p] for p in wanted[window]}
+    by_id = {p.id: p for p in people.values()}
+    values, cards = _board_values(by_id, wanted, period_sums, keys)
+    # Redis works on the boards while this thread stores badges and tiers; both
+    # finish before the commit releases the people's rows.
+    with ThreadPoolExecutor(max_workers=1) as background:
+        written = background.submit(write_boards, redis_connection(), org_boards(), values, cards)
+        tracker.save(today, notify=True, metrics=metrics)
+        written.result()
     return ScoreResult(len(todo), len(done), held, sum(gained.values()))
 
 
@@ -359,7 +366,10 @@ def refresh_boards(
     `all_time` may carry all-time points the caller already holds (locked).
     """
     wanted = _boards_wanted(touched, org_today())
-    _write_totals(people, wanted, _period_sums(gen, wanted, all_time or {}), touched)
+    values, cards = _board_values(
+        people, wanted, _period_sums(gen, wanted, all_time or {}), touched
+    )
+    write_boards(redis_connection(), org_boards(), values, cards)
 
 
 def _boards_wanted(touched: set[tuple[int, dt.date]], today: dt.date) -> dict[Window, set[int]]:
@@ -374,25 +384,29 @@ def _boards_wanted(touched: set[tuple[int, dt.date]], today: dt.date) -> dict[Wi
     return wanted
 
 
-def _write_totals(
+def _board_values(
     people: dict[int, Person],
     wanted: dict[Window, set[int]],
     sums: dict[Window, dict[int, int]],
     touched: set[tuple[int, dt.date]],
-) -> None:
-    totals: list[tuple[Window, str, str | None, int]] = []
+) -> tuple[dict[str, dict[str, int]], list[PersonCard]]:
+    """{board key: {member: points}} for the org and team boards, and the cards of
+    the people touched. Hidden people (inactive, opted out) get 0: off the board."""
+    boards = org_boards()
+    values: dict[str, dict[str, int]] = defaultdict(dict)
     for window, persons in wanted.items():
+        on_org = values[boards.key(window)]
+        by_team: dict[str, dict[str, int]] = {}
+        in_window = sums[window]
         for person_id in persons:
             person = people[person_id]
-            points = sums[window].get(person_id, 0) if person.public else 0
-            totals.append((window, person.member, person.team, points))
-    boards = org_boards()
-    write_boards(
-        redis_connection(),
-        boards,
-        board_writes(boards, totals),
-        [people[p].card() for p in {p for p, _ in touched}],
-    )
+            points = in_window.get(person_id, 0) if person.public else 0
+            on_org[person.member] = points
+            if person.team:
+                if person.team not in by_team:
+                    by_team[person.team] = values[boards.key(window, person.team)]
+                by_team[person.team][person.member] = points
+    return values, [people[p].card() for p in {p for p, _ in touched}]
 
 
 def _period_sums(

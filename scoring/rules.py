@@ -8,7 +8,6 @@ always give the same ledger rows.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -157,6 +156,8 @@ class Award:
 def base_points(event: ScorableEvent, ruleset: Ruleset) -> int:
     """Points before caps: value x count x network multiplier, rounded half up."""
     raw = ruleset.points[event.type] * event.count * ruleset.multipliers[event.network]
+    if raw == int(raw):  # the common case (multiplier 1.0): no rounding to do
+        return int(raw)
     return int(Decimal(raw).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
@@ -172,10 +173,8 @@ def score_event(event: ScorableEvent, state: DayState, ruleset: Ruleset) -> tupl
             reason = f"{what}: capped, daily limit of {cap} scoring shares reached"
             return Award(event.type, 0, full, True, reason), state
         award = Award(event.type, full, full, False, f"{what}: {full} points")
-        return award, dataclasses.replace(
-            state,
-            scoring_shares=state.scoring_shares + 1,
-            share_points=state.share_points + full,
+        return award, DayState(
+            state.scoring_shares + 1, state.share_points + full, state.engagement_points
         )
     cap = ruleset.max_engagement_points
     granted = full if cap is None else max(0, min(full, cap - state.engagement_points))
@@ -186,4 +185,6 @@ def score_event(event: ScorableEvent, state: DayState, ruleset: Ruleset) -> tupl
     else:
         reason = f"{what}: {full} points"
     award = Award(event.type, granted, full, granted < full, reason)
-    return award, dataclasses.replace(state, engagement_points=state.engagement_points + granted)
+    return award, DayState(
+        state.scoring_shares, state.share_points, state.engagement_points + granted
+    )

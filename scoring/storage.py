@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
+from operator import itemgetter
 
 from sqlalchemy import (
     ARRAY,
@@ -94,14 +95,18 @@ def copy_rows(table: Table, rows: list[dict]) -> None:
     as_json = [isinstance(table.c[c].type, JSON) for c in columns]
     cursor = db.session.connection().connection.driver_connection.cursor()
     names = ", ".join(columns)
+    values = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
     with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(
-                [
-                    json.dumps(row[c]) if j and row[c] is not None else row[c]
-                    for c, j in zip(columns, as_json, strict=True)
-                ]
-            )
+            if any(as_json):
+                copy.write_row(
+                    [
+                        json.dumps(row[c]) if j and row[c] is not None else row[c]
+                        for c, j in zip(columns, as_json, strict=True)
+                    ]
+                )
+            else:
+                copy.write_row(values(row))
 
 
 def among(column, values: Iterable) -> ColumnElement[bool]:
