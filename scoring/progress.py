@@ -23,6 +23,9 @@ from scoring.achievements import (
     new_awards,
     step_tier,
 )
+from scoring.achievements import (
+    observe as observe_fact,
+)
 from scoring.models import BadgeAward, DailyTotal, Notification, PersonProgress
 from scoring.periods import week_start
 from scoring.rules import Ruleset
@@ -63,7 +66,7 @@ class AchievementTracker:
 
     def observe(self, person: int, fact: Fact, cause: tuple[str, int], when: dt.datetime):
         progress = self.progress[person]
-        progress.stats = _observe(progress.stats, fact)
+        progress.stats = observe_fact(progress.stats, fact)
         self.touched.add(person)
         week = (person, week_start(fact.local_day))
         self.week_points[week] += fact.points
@@ -102,12 +105,6 @@ class AchievementTracker:
         if notify:
             notify_badges(self.rules, self.awarded)
             notify_tiers(self.rules, promoted)
-
-
-def _observe(stats: Stats, fact: Fact) -> Stats:
-    from scoring.achievements import observe
-
-    return observe(stats, fact)
 
 
 def load_progress(gen: int, person_ids) -> dict[int, _Progress]:
