@@ -375,7 +375,15 @@ def verify(env: Env, r, events: int) -> int:
 class Analyzer:
     """ANALYZE the growing tables now and then, as autovacuum's auto-analyze would."""
 
-    TABLES = ("events", "point_awards", "daily_totals", "employee_scores", "employees")
+    TABLES = (
+        "events",
+        "point_awards",
+        "daily_totals",
+        "employee_scores",
+        "person_progress",
+        "badge_awards",
+        "employees",
+    )
 
     def __init__(self, env: Env, every: float):
         self.env, self.every = env, every
