@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db
 from recognition.people import Employee
 from scoring.models import Event
 from scoring.rules import EVENT_TYPES, NETWORKS
-from scoring.storage import insert_many
+from scoring.storage import among, insert_many, pairs_among
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
@@ -192,7 +192,7 @@ def _existing_hashes(keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
         return {}
     rows = db.session.execute(
         select(Event.source, Event.external_id, Event.payload_hash).where(
-            tuple_(Event.source, Event.external_id).in_(keys)
+            pairs_among(Event.source, Event.external_id, keys)
         )
     )
     return {(r.source, r.external_id): r.payload_hash for r in rows}
@@ -200,5 +200,5 @@ def _existing_hashes(keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
 
 def _known_refs(refs: set[str]) -> set[str]:
     return set(
-        db.session.scalars(select(Employee.external_id).where(Employee.external_id.in_(refs)))
+        db.session.scalars(select(Employee.external_id).where(among(Employee.external_id, refs)))
     )
