@@ -92,6 +92,12 @@ def parse_args() -> argparse.Namespace:
         "would (it is off on some servers); 0 = never (default)",
     )
     p.add_argument(
+        "--vacuum",
+        action="store_true",
+        help="with --analyze-every: VACUUM (ANALYZE) instead, which is what autovacuum\n"
+        "does to tables with many updated rows (scores, daily totals, progress)",
+    )
+    p.add_argument(
         "--profile",
         metavar="DIR",
         help="py-spy record the gunicorn workers and the RQ worker into DIR "
@@ -373,7 +379,7 @@ def verify(env: Env, r, events: int) -> int:
 
 
 class Analyzer:
-    """ANALYZE the growing tables now and then, as autovacuum's auto-analyze would."""
+    """ANALYZE (or VACUUM ANALYZE) the growing tables now and then, as autovacuum would."""
 
     TABLES = (
         "events",
@@ -385,8 +391,9 @@ class Analyzer:
         "employees",
     )
 
-    def __init__(self, env: Env, every: float):
+    def __init__(self, env: Env, every: float, vacuum: bool = False):
         self.env, self.every = env, every
+        self.command = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
         self.stop = threading.Event()
         self.count = 0
         self.thread = threading.Thread(target=self.run, daemon=True)
@@ -396,7 +403,7 @@ class Analyzer:
 
         with psycopg.connect(self.env.pg_url, autocommit=True) as conn:
             while not self.stop.wait(self.every):
-                conn.execute(f"ANALYZE {', '.join(self.TABLES)}")
+                conn.execute(f"{self.command} {', '.join(self.TABLES)}")
                 self.count += 1
 
     def __enter__(self):
@@ -569,11 +576,11 @@ def one_run(args: argparse.Namespace, env: Env, run: int, log_dir: Path) -> dict
             profilers.attach("worker", worker.pid)
             time.sleep(1)  # let py-spy attach before the load starts
 
-        with Analyzer(env, args.analyze_every) as analyzer:
+        with Analyzer(env, args.analyze_every, args.vacuum) as analyzer:
             results = post_all(port, token, bodies, args.clients)
             done = wait_scored(r, env, len(bodies), args.timeout, children, worker)
         if analyzer.count:
-            note(f"run {run + 1}: ANALYZE ran {analyzer.count} times during the run")
+            note(f"run {run + 1}: {analyzer.command} ran {analyzer.count} times during the run")
         if profilers:
             profilers.finish()
         first_post = min(x[0] for x in results)
