@@ -311,34 +311,44 @@ def check_answers(results: list[tuple], bodies: list[bytes]) -> None:
 
 
 def wait_scored(
-    r, env: Env, jobs: int, timeout: float, children: Children, worker: subprocess.Popen
+    r, env: Env, events: int, timeout: float, children: Children, worker: subprocess.Popen
 ) -> float:
-    """Poll RQ until `jobs` jobs finished and nothing is queued or running; returns the time."""
+    """Poll until nothing is queued or running and every event has its ledger row;
+    returns the time. (A score job takes over jobs waiting behind it, so fewer
+    than one job per batch may finish.) The ledger is counted only when RQ
+    looks idle, so polling does not load the database."""
+    import psycopg
     from rq import Queue
-    from rq.registry import (
-        FailedJobRegistry,
-        FinishedJobRegistry,
-        ScheduledJobRegistry,
-        StartedJobRegistry,
-    )
+    from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
     q = Queue(env.queue, connection=r)
-    finished = FinishedJobRegistry(env.queue, connection=r)
     started = StartedJobRegistry(env.queue, connection=r)
     failed = FailedJobRegistry(env.queue, connection=r)
     scheduled = ScheduledJobRegistry(env.queue, connection=r)
+    db = psycopg.connect(env.pg_url, autocommit=True)
+
+    def ledger_rows() -> int:
+        return db.execute("SELECT count(*) FROM point_awards").fetchone()[0]
+
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if finished.count >= jobs and q.count == 0 and started.count == 0:
-            return time.time()
-        if worker.poll() is not None:
-            fail(f"the worker stopped (exit {worker.returncode}):\n{children.log_tail('worker')}")
-        if failed.count or scheduled.count:
-            fail(
-                f"{failed.count} failed, {scheduled.count} retrying jobs; worker log:\n"
-                + children.log_tail("worker", 60)
-            )
-        time.sleep(0.02)
+    try:
+        while time.monotonic() < deadline:
+            if q.count == 0 and started.count == 0:
+                now = time.time()
+                if ledger_rows() >= events:
+                    return now
+            if worker.poll() is not None:
+                fail(
+                    f"the worker stopped (exit {worker.returncode}):\n{children.log_tail('worker')}"
+                )
+            if failed.count or scheduled.count:
+                fail(
+                    f"{failed.count} failed, {scheduled.count} retrying jobs; worker log:\n"
+                    + children.log_tail("worker", 60)
+                )
+            time.sleep(0.02)
+    finally:
+        db.close()
     fail(f"scoring not done after {timeout:.0f}s")
     raise AssertionError
 
@@ -578,7 +588,7 @@ def one_run(args: argparse.Namespace, env: Env, run: int, log_dir: Path) -> dict
 
         with Analyzer(env, args.analyze_every, args.vacuum) as analyzer:
             results = post_all(port, token, bodies, args.clients)
-            done = wait_scored(r, env, len(bodies), args.timeout, children, worker)
+            done = wait_scored(r, env, args.events, args.timeout, children, worker)
         if analyzer.count:
             note(f"run {run + 1}: {analyzer.command} ran {analyzer.count} times during the run")
         if profilers:

@@ -80,6 +80,13 @@ def enqueue_scoring(event_ids: list[int]) -> None:
         log.exception("could not enqueue scoring for %d events", len(event_ids))
 
 
+# A score job also takes the score jobs waiting behind it, up to this many events
+# in all: a backlog is scored in fewer, larger transactions, which cost less per
+# event (people active in several batches are loaded, locked and saved once).
+MAX_EVENTS_PER_JOB = 5000
+_PEEK = 20  # how far down the queue a job looks for more
+
+
 @in_app_context
 def score_events_job(event_ids: list[int]) -> dict:
     from scoring.ledger import score_events
@@ -87,9 +94,44 @@ def score_events_job(event_ids: list[int]) -> dict:
 
     # Before this week's first points land, keep last week's standings for "up 3 places".
     snapshot_week()
-    result = dataclasses.asdict(score_events(event_ids))
+    taken = take_waiting_score_jobs(MAX_EVENTS_PER_JOB - len(event_ids))
+    result = dataclasses.asdict(score_events([*event_ids, *taken]))
     enqueue_daily_review()
     return result
+
+
+def take_waiting_score_jobs(room: int) -> list[int]:
+    """Event ids of score jobs still waiting in the queue, taken over by this job.
+
+    A waiting job is claimed by removing it from the queue (LREM: of several
+    workers, one wins). Its ids go into this job's meta before the claimed job
+    is deleted, so when this job fails or its worker dies, RQ's retry of this
+    job scores them too. Only a crash between the LREM and saving the meta
+    can strand a claimed batch; `flask laurel score-pending` finds those events.
+    """
+    from rq import get_current_job
+    from rq.job import Job
+
+    job = get_current_job()
+    if job is None:
+        return []
+    taken = list(job.meta.get("taken_over", []))
+    if taken:  # a retry: score what the first attempt took over
+        return taken
+    q = queue()
+    for other in Job.fetch_many(q.get_job_ids(0, _PEEK), connection=q.connection):
+        if other is None or other.func_name != _SCORE_JOB:
+            continue
+        # A retried job brings what its own first attempt took over.
+        ids = [*(other.args[0] if other.args else ()), *other.meta.get("taken_over", ())]
+        if len(taken) + len(ids) > room:
+            break
+        if q.remove(other.id):
+            taken += ids
+            job.meta["taken_over"] = taken
+            job.save_meta()
+            other.delete()
+    return taken
 
 
 def enqueue_daily_review() -> None:
@@ -176,3 +218,6 @@ def review_tiers_job() -> int:
     changed = review_tiers(live.generation, live.ruleset, org_today())
     db.session.commit()
     return changed
+
+
+_SCORE_JOB = f"{score_events_job.__module__}.{score_events_job.__name__}"
