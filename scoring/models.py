@@ -90,7 +90,15 @@ class PointAward(db.Model):
     __table_args__ = (
         UniqueConstraint("generation", "cause_type", "cause_id", "rule"),
         # A person's rows, newest first (recent activity) or all of them (breakdown).
-        Index("ix_point_awards_person_time", "generation", "employee_id", "occurred_at"),
+        # The breakdown's columns are included so PostgreSQL sums a heavy sharer's
+        # rows from the index alone, without a heap page per row.
+        Index(
+            "ix_point_awards_person_covering",
+            "generation",
+            "employee_id",
+            "occurred_at",
+            postgresql_include=["cause_type", "rule", "network", "points", "capped"],
+        ),
         # "Is this event scored yet?" leads with the cause id, so the lookup stays an
         # index probe even under a generic plan without statistics.
         Index("ix_point_awards_cause", "cause_id", "cause_type", "generation"),
