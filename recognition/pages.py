@@ -89,7 +89,7 @@ def me():
             return _vary(current_app.make_response(("", 204)))
         return _render("me/_standing.html", standing=standing)
     rules = live_scoring().ruleset
-    achievements = badges.person_achievements(person)
+    achievements = badges.person_achievements(person, week_points=standing["week"])
     definitions = {b.slug: b for b in rules.badges}
     return _render(
         "me/index.html",
@@ -274,7 +274,11 @@ def _standing(person: Employee) -> dict:
     periods = standings.standing(person)
     rank = periods["all"]["rank"]
     movement = standings.movement(person) if rank is not None else None
-    gap = standings.gap_to_next(person, "all") if rank and rank > 1 else None
+    gap = (
+        standings.gap_to_next(person, "all", points=periods["all"]["points"])
+        if rank and rank > 1
+        else None
+    )
     view = {
         "week": periods["week"]["points"],
         "month": periods["month"]["points"],
