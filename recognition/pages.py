@@ -180,7 +180,13 @@ def mark_read():
     else:
         template = "me/_notifications.html" if htmx else "me/notifications.html"
         message = "Pick a notification to mark as read, or mark them all."
-        return _render(template, status=422, **_notification_list(person.id), message=message)
+        return _render(
+            template,
+            status=422,
+            **_notification_list(person.id),
+            message=message,
+            message_kind="error",
+        )
     count = badges.mark_read(person.id, ids)
     if ids is None:
         message = "All caught up: every notification is marked as read."

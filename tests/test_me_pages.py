@@ -189,6 +189,10 @@ def test_opting_out_leaves_the_public_board_but_not_me(client, work, freeze_time
     assert "E1" not in [e["employee_id"] for e in after["entries"]]
     page = client.get("/settings").get_data(as_text=True)
     assert "hidden from public leaderboards" in page and "checked" in page
+    # Without htmx the saved message shows where htmx puts it: atop the settings region.
+    region = page.split('<div id="settings" aria-live="polite">', 1)[1]
+    assert page.count("Saved. You&#39;re hidden") == 1
+    assert region.index("Saved. You&#39;re hidden") < region.index("<form")
     me = client.get("/").get_data(as_text=True)
     assert "<dd>#2</dd>" in me
     assert "Only you see this rank" in me
@@ -236,6 +240,8 @@ def test_notifications_list_and_mark_all_read(client, work, freeze_time):
     assert resp.status_code == 303
     html = client.get("/notifications").get_data(as_text=True)
     assert "All caught up" in html and 'class="notification unread"' not in html
+    assert html.count("All caught up") == 1
+    assert html.index('id="notification-list"') < html.index("All caught up")
     assert bell_count(client) is None
     assert "unread" not in client.get("/notifications/bell", headers=HTMX).get_data(as_text=True)
 
@@ -244,7 +250,11 @@ def test_mark_read_without_the_token_is_refused(client, work, freeze_time):
     _, csrf = notified(client, work, freeze_time)
     assert client.post("/notifications/read", data={"all": "1"}).status_code == 400
     empty = client.post("/notifications/read", data={"csrf_token": csrf, "id": "x"})
-    assert empty.status_code == 422 and "Pick a notification" in empty.get_data(as_text=True)
+    assert empty.status_code == 422
+    assert re.search(
+        r'<p class="flash flash-error" role="alert">Pick a notification',
+        empty.get_data(as_text=True),
+    )
     assert bell_count(client) == "2"
 
 
