@@ -161,10 +161,17 @@ def notifications():
 @bp.get("/notifications/bell")
 @login_required
 def bell():
-    """The bell's count, polled by the top bar; a normal visit goes to the list."""
+    """The bell's count, polled by the top bar; a normal visit goes to the list.
+
+    `known` is the count on show: while it holds the answer is 204, so htmx swaps
+    nothing and screen readers hear nothing new.
+    """
     if not htmx:
         return redirect(url_for(".notifications"))
-    return _render("me/_bell.html", unread=_unread_count(current_person().id))
+    unread = _unread_count(current_person().id)
+    if request.args.get("known") == str(unread):
+        return _vary(current_app.make_response(("", 204)))
+    return _render("me/_bell.html", unread=unread)
 
 
 @bp.post("/notifications/read")

@@ -270,8 +270,9 @@ def test_htmx_mark_read_swaps_the_list_and_the_bell_out_of_band(client, work, fr
     assert resp.status_code == 200 and "<html" not in html
     assert "HX-Request" in resp.headers["Vary"]
     assert html.count('class="notification unread"') == 1 and "Marked as read" in html
-    oob = re.search(r'<span hx-swap-oob="innerHTML:a\.bell">(.*?)</span>\s*$', html, re.S)
+    oob = re.search(r'<span hx-swap-oob="innerHTML:#bell">(.*?)</span>\s*$', html, re.S)
     assert oob and '<span class="count">1</span>' in oob.group(1)
+    assert '<input type="hidden" id="bell-known" name="known" value="1">' in oob.group(1)
     assert bell_count(client) == "1"
 
 
@@ -281,3 +282,25 @@ def test_notifications_page_answers_htmx_with_the_list(client, work, freeze_time
     html = resp.get_data(as_text=True)
     assert "<html" not in html and "You earned First Share" in html
     assert client.get("/notifications/bell").status_code == 302  # no JS: the full list
+
+
+def test_bell_polls_with_the_count_it_shows_and_gets_204_while_it_holds(client, work, freeze_time):
+    _, csrf = notified(client, work, freeze_time)
+    page = client.get("/").get_data(as_text=True)
+    bell = re.search(r'<span id="bell"[^>]*>', page).group(0)
+    assert 'hx-get="/notifications/bell"' in bell and 'hx-include="#bell-known"' in bell
+    assert 'hx-trigger="load, every 30s, focus from:window"' in bell
+    assert 'aria-live="polite"' in bell
+
+    first = client.get("/notifications/bell", headers=HTMX).get_data(as_text=True)
+    assert 'name="known" value="2"' in first
+    same = client.get("/notifications/bell?known=2", headers=HTMX)
+    assert same.status_code == 204 and same.get_data() == b""
+    assert "HX-Request" in same.headers["Vary"]
+
+    client.post("/notifications/read", data={"csrf_token": csrf, "all": "1"})
+    changed = client.get("/notifications/bell?known=2", headers=HTMX)
+    html = changed.get_data(as_text=True)
+    assert changed.status_code == 200 and "unread" not in html
+    assert 'name="known" value="0"' in html
+    assert client.get("/notifications/bell?known=0", headers=HTMX).status_code == 204

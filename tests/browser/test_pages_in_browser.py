@@ -318,3 +318,24 @@ def test_invalid_rules_are_named_and_focus_moves_to_the_summary(
         expect(reshare).to_have_value("-3")
     finally:
         context.close()
+
+
+def test_bell_shows_unread_and_keeps_still_until_it_changes(page, demo_org):
+    page.clock.install()
+    sign_in_as(page, employee_id=top_employee().external_id)
+    page.goto("/notifications")
+    count = page.locator("#bell .count")
+    expect(count).to_have_text(re.compile(r"^\d+$"))
+    unread = int(count.inner_text())
+    assert unread >= 1
+    page.evaluate("document.querySelector('#bell a').dataset.mark = 'kept'")
+    with page.expect_response(re.compile(r"/notifications/bell\?known=")) as polled:
+        page.clock.run_for(31_000)
+    assert polled.value.status == 204
+    expect(page.locator("#bell a")).to_have_attribute("data-mark", "kept")
+
+    page.get_by_role("button", name="Mark all as read").click()
+    expect(page.get_by_role("status").filter(has_text="All caught up")).to_be_visible()
+    expect(count).to_have_count(0)
+    expect(page.locator("#bell")).to_have_text("Notifications")
+    assert page.js_errors == []
