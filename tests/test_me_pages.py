@@ -7,6 +7,7 @@ import re
 import pytest
 
 from recognition.extensions import db
+from recognition.pages import _movement
 from scoring.models import Notification
 from tests.helpers import add_person, event, sign_in, token
 
@@ -304,3 +305,20 @@ def test_bell_polls_with_the_count_it_shows_and_gets_204_while_it_holds(client, 
     assert changed.status_code == 200 and "unread" not in html
     assert 'name="known" value="0"' in html
     assert client.get("/notifications/bell?known=0", headers=HTMX).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("up", "direction", "text"),
+    [
+        (3, "up", "up 3 places since last week"),
+        (1, "up", "up 1 place since last week"),
+        (-2, "down", "down 2 places since last week"),
+        (0, "same", "no change since last week"),
+        (None, "new", "new on the board this week"),
+    ],
+)
+def test_movement_reads_in_words(up, direction, text):
+    before = None if up is None else 5 + up
+    shown = _movement({"rank": 5, "before": before, "up": up})
+    assert shown == {"direction": direction, "text": text}
+    assert _movement(None) is None

@@ -144,3 +144,30 @@ def test_board_names_its_days_and_team(client, work, freeze_time):
 )
 def test_day_range_reads_like_a_calendar(period, day, shown):
     assert day_range(window_for(period, dt.date.fromisoformat(day))) == shown
+
+
+def test_medals_go_to_ranks_one_to_three_and_ties_share_them(client, work, freeze_time):
+    freeze_time(NOW)
+    people = [add_person(f"M{i}", name=f"Medal {i}") for i in range(5)]
+    counts = [50, 40, 40, 30, 20]  # ranks 1, 2, 2, 4, 5
+    client.post(
+        "/api/v1/events",
+        json={
+            "events": [
+                event(p.external_id, NOW, type_="like", count=c)
+                for p, c in zip(people, counts, strict=True)
+            ]
+        },
+        headers=token(),
+    )
+    work()
+    sign_in(client, people[0])
+    html = client.get("/leaderboard").get_data(as_text=True)
+    ranks = re.findall(r'<td class="rank">(.*?)</td>', html)
+    assert ranks == [
+        '<span class="medal medal-1" title="Gold">1</span>',
+        '<span class="medal medal-2" title="Silver">2</span>',
+        '<span class="medal medal-2" title="Silver">2</span>',
+        "4",
+        "5",
+    ]

@@ -339,3 +339,64 @@ def test_bell_shows_unread_and_keeps_still_until_it_changes(page, demo_org):
     expect(count).to_have_count(0)
     expect(page.locator("#bell")).to_have_text("Notifications")
     assert page.js_errors == []
+
+
+def test_pages_work_without_javascript(browser, live_server, demo_org):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in_as(page, employee_id=top_employee().external_id)
+        expect(stat(page, "All time")).to_have_text(re.compile(r"^[\d,]+$"))
+
+        # Leaderboard: the filters are a plain form with a Show button.
+        page.goto("/leaderboard")
+        page.locator("label.tab", has_text="All time").click()
+        page.get_by_label("Team").select_option(label="Engineering")
+        page.get_by_role("button", name="Show").click()
+        expect(page).to_have_url(re.compile(r"period=all&team=engineering"))
+        expect(page.locator("#board")).to_have_attribute("aria-label", "All time leaderboard")
+        expect(page.locator("p.window")).to_contain_text("Engineering")
+
+        # Settings: a real form, the message shown after the redirect.
+        page.goto("/settings")
+        page.get_by_label("Hide me from public leaderboards").check()
+        page.get_by_role("button", name="Save settings").click()
+        expect(page).to_have_url(re.compile(r"/settings$"))
+        expect(page.locator("#settings").get_by_role("status")).to_contain_text("Saved.")
+
+        # Notifications: the bell is a link to the list; mark all as read.
+        page.get_by_role("link", name="Notifications").click()
+        page.get_by_role("button", name="Mark all as read").click()
+        expect(page.locator("#notification-list").get_by_role("status")).to_contain_text(
+            "All caught up"
+        )
+    finally:
+        context.close()
+
+
+def test_leaderboard_refreshes_itself_every_15_seconds(page, demo_org, live_server, work):
+    newcomer = quiet_employee()
+    page.clock.install()
+    sign_in_as(page, "admin")
+    page.goto("/leaderboard?period=week")
+    board = page.locator("#board")
+    expect(board.get_by_role("link", name=newcomer.name)).to_have_count(0)
+    page.evaluate("window.__marker = 1")
+
+    _, secret = create_token("browser-test", ["events:write"])
+    db.session.remove()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    likes = {"id": "refresh-1", "type": "like", "count": 5000, "network": "linkedin"}
+    resp = page.request.post(
+        live_server("/api/v1/events"),
+        data={**likes, "employee_id": newcomer.external_id, "occurred_at": now},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert resp.ok, resp.text()
+    work()
+    db.session.remove()
+
+    page.clock.run_for(16_000)
+    expect(board.get_by_role("link", name=newcomer.name)).to_be_visible()
+    assert page.evaluate("window.__marker") == 1, "the board refresh reloaded the page"
+    assert page.js_errors == []
