@@ -27,7 +27,8 @@ Datasets (each from scratch: drop and recreate the `public` schema of DATABASE_U
 
 Timed, per dataset, --requests (200) each after --warmup (20) untimed, interleaved:
   me page                GET /          as people who have points (a rotating sample)
-  me page, top sharer    GET /          as the person with the most events
+  me page, top sharer    GET /          as the person with the most events (the heaviest
+                                        breakdown; their ledger rows are printed too)
   leaderboard page       GET /leaderboard             (full page, this week)
   leaderboard partial    GET /leaderboard?period=month with HX-Request (a tab switch)
 
@@ -156,13 +157,14 @@ def setup_big(env: Env, app, people: int, events: int, teams: int, seed: int, sc
 # --------------------------------------------------------------------------- measuring
 
 
-def who_to_be(app, rng: random.Random) -> tuple[list[int], int]:
-    """A sample of people with points this generation, and the one with the most events."""
+def who_to_be(app, rng: random.Random) -> tuple[list[int], int, int]:
+    """A sample of people with points this generation, the one with the most events,
+    and how many ledger rows that person has (what their breakdown reads)."""
     from sqlalchemy import func, select
 
     from recognition.extensions import db
     from recognition.people import Employee
-    from scoring.models import EmployeeScore, Event
+    from scoring.models import EmployeeScore, Event, PointAward
     from scoring.rulesets import live_scoring
 
     with app.app_context():
@@ -181,10 +183,13 @@ def who_to_be(app, rng: random.Random) -> tuple[list[int], int]:
             .limit(1)
         )
         top = db.session.scalar(select(Employee.id).where(Employee.external_id == top_ref))
+        top_rows = db.session.scalar(
+            select(func.count()).where(PointAward.generation == gen, PointAward.employee_id == top)
+        )
         db.session.remove()
     if not scored:
         fail("nobody has points; the dataset was not scored")
-    return rng.sample(scored, min(SAMPLE_PEOPLE, len(scored))), top
+    return rng.sample(scored, min(SAMPLE_PEOPLE, len(scored))), top, top_rows
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -222,7 +227,8 @@ class Page:
 
 
 def measure(app, label: str, args, rng: random.Random) -> None:
-    sample, top = who_to_be(app, rng)
+    sample, top, top_rows = who_to_be(app, rng)
+    figure(f"top sharer ledger rows ({label})", top_rows)
     pages = [
         Page("me page", "/", sample),
         Page("me page, top sharer", "/", [top]),

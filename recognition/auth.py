@@ -69,12 +69,16 @@ def _load_person() -> None:
         email = request.headers.get(header, "").strip().lower()
         if email:
             person = db.session.scalar(select(Employee).where(func.lower(Employee.email) == email))
-            if person is not None and person.active:
-                if session.get("person_id") != person.id:
-                    session.clear()
-                    session["person_id"] = person.id
-                g.person = person
+            if person is None or not person.active:
+                # The proxy vouches for someone Laurel does not know (or no longer
+                # lets in): whoever this browser was signed in as before, not them.
+                session.clear()
                 return
+            if session.get("person_id") != person.id:
+                session.clear()
+                session["person_id"] = person.id
+            g.person = person
+            return
     person_id = session.get("person_id")
     if person_id is not None:
         person = db.session.get(Employee, person_id)

@@ -89,7 +89,7 @@ def me():
             return _vary(current_app.make_response(("", 204)))
         return _render("me/_standing.html", standing=standing)
     rules = live_scoring().ruleset
-    achievements = badges.person_achievements(person)
+    achievements = badges.person_achievements(person, week_points=standing["week"])
     definitions = {b.slug: b for b in rules.badges}
     return _render(
         "me/index.html",
@@ -161,10 +161,17 @@ def notifications():
 @bp.get("/notifications/bell")
 @login_required
 def bell():
-    """The bell's count, polled by the top bar; a normal visit goes to the list."""
+    """The bell's count, polled by the top bar; a normal visit goes to the list.
+
+    `known` is the count on show: while it holds the answer is 204, so htmx swaps
+    nothing and screen readers hear nothing new.
+    """
     if not htmx:
         return redirect(url_for(".notifications"))
-    return _render("me/_bell.html", unread=_unread_count(current_person().id))
+    unread = _unread_count(current_person().id)
+    if request.args.get("known") == str(unread):
+        return _vary(current_app.make_response(("", 204)))
+    return _render("me/_bell.html", unread=unread)
 
 
 @bp.post("/notifications/read")
@@ -180,7 +187,13 @@ def mark_read():
     else:
         template = "me/_notifications.html" if htmx else "me/notifications.html"
         message = "Pick a notification to mark as read, or mark them all."
-        return _render(template, status=422, **_notification_list(person.id), message=message)
+        return _render(
+            template,
+            status=422,
+            **_notification_list(person.id),
+            message=message,
+            message_kind="error",
+        )
     count = badges.mark_read(person.id, ids)
     if ids is None:
         message = "All caught up: every notification is marked as read."
@@ -274,7 +287,11 @@ def _standing(person: Employee) -> dict:
     periods = standings.standing(person)
     rank = periods["all"]["rank"]
     movement = standings.movement(person) if rank is not None else None
-    gap = standings.gap_to_next(person, "all") if rank and rank > 1 else None
+    gap = (
+        standings.gap_to_next(person, "all", points=periods["all"]["points"])
+        if rank and rank > 1
+        else None
+    )
     view = {
         "week": periods["week"]["points"],
         "month": periods["month"]["points"],

@@ -66,8 +66,11 @@ def earned_badges(person_id: int) -> list[dict]:
     return out
 
 
-def person_achievements(person: Employee) -> dict:
-    """Earned badges, progress to the next ones, and the tier with its progress."""
+def person_achievements(person: Employee, week_points: int | None = None) -> dict:
+    """Earned badges, progress to the next ones, and the tier with its progress.
+
+    `week_points`: the person's points this week, when the caller has just read them.
+    """
     live = live_scoring()
     rules = live.ruleset
     today = org_today()
@@ -80,7 +83,9 @@ def person_achievements(person: Employee) -> dict:
             )
         ).all()
     )
-    week = person_totals(live.generation, person.id, today)["week"]
+    week = week_points
+    if week is None:
+        week = person_totals(live.generation, person.id, today)["week"]
     metrics = tier_metrics(live.generation, [person.id], today)[person.id]
     stored = TierState(row.tier, row.tier_below_since) if row and row.tier else None
     # Shown as the daily review would leave it today, even if it has not run yet.

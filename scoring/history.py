@@ -2,7 +2,8 @@
 
 Read-only SQL over `daily_totals` and `point_awards`; the pages shape it for
 people. Both read only the person's own ledger rows (the ledger carries the
-event's network), through the (generation, employee_id, occurred_at) index.
+event's network), through the (generation, employee_id, occurred_at) index,
+which on PostgreSQL also carries the columns the breakdown sums.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 
 from recognition.extensions import db
 from scoring.ledger import org_today
@@ -71,49 +72,54 @@ def weekly_points(
     return list(totals.items())
 
 
+def breakdown_query(generation: int, person_id: int) -> Select:
+    """Per (cause, rule, network): ledger rows, points and capped rows of one person.
+
+    Only columns the covering index carries, so PostgreSQL answers it from the
+    index alone (a test holds it to that).
+    """
+    return (
+        select(
+            PointAward.cause_type,
+            PointAward.rule,
+            PointAward.network,
+            func.count(),
+            func.sum(PointAward.points),
+            func.sum(case((PointAward.capped, 1), else_=0)),
+        )
+        .where(PointAward.generation == generation, PointAward.employee_id == person_id)
+        .group_by(PointAward.cause_type, PointAward.rule, PointAward.network)
+    )
+
+
 def breakdown(person_id: int) -> list[BreakdownRow]:
     """How a person's points were earned: per event rule and network, then other causes.
 
     Largest point totals first; capped rows are counted so the page can say
     where a daily limit cut in.
     """
-    gen = live_scoring().generation
-    capped = func.sum(case((PointAward.capped, 1), else_=0))
-    events = db.session.execute(
-        select(
-            PointAward.rule,
-            PointAward.network,
-            func.count(),
-            func.sum(PointAward.points),
-            capped,
+    query = breakdown_query(live_scoring().generation, person_id)
+    events: list[BreakdownRow] = []
+    others: dict[str, BreakdownRow] = {}
+    for cause, rule, network, n, points, cut in db.session.execute(query):
+        if cause == "event":
+            events.append(
+                BreakdownRow("event", rule, network, int(n), int(points or 0), int(cut or 0))
+            )
+            continue
+        # Kudos, nominations and adjustments are one line each, whatever their rule.
+        held = others.get(cause) or BreakdownRow(cause, None, None, 0, 0, 0)
+        others[cause] = BreakdownRow(
+            cause,
+            None,
+            None,
+            held.awards + int(n),
+            held.points + int(points or 0),
+            held.capped + int(cut or 0),
         )
-        .where(
-            PointAward.generation == gen,
-            PointAward.employee_id == person_id,
-            PointAward.cause_type == "event",
-        )
-        .group_by(PointAward.rule, PointAward.network)
-    )
-    others = db.session.execute(
-        select(PointAward.cause_type, func.count(), func.sum(PointAward.points), capped)
-        .where(
-            PointAward.generation == gen,
-            PointAward.employee_id == person_id,
-            PointAward.cause_type != "event",
-        )
-        .group_by(PointAward.cause_type)
-    )
-    rows = [
-        BreakdownRow("event", rule, network, int(n), int(points or 0), int(cut or 0))
-        for rule, network, n, points, cut in events
-    ]
-    rows.sort(key=lambda r: (-r.points, r.rule, r.network))
-    extra = [
-        BreakdownRow(cause, None, None, int(n), int(points or 0), int(cut or 0))
-        for cause, n, points, cut in others
-    ]
-    extra.sort(key=lambda r: (-r.points, r.cause_type))
-    return rows + extra
+    events.sort(key=lambda r: (-r.points, r.rule, r.network or ""))
+    extra = sorted(others.values(), key=lambda r: (-r.points, r.cause_type))
+    return events + extra
 
 
 def recent_activity(person_id: int, limit: int = 10) -> list[Activity]:

@@ -93,7 +93,15 @@ class PointAward(db.Model):
         # under a generic plan without statistics.
         UniqueConstraint("cause_id", "cause_type", "generation", "rule"),
         # A person's rows, newest first (recent activity) or all of them (breakdown).
-        Index("ix_point_awards_person_time", "generation", "employee_id", "occurred_at"),
+        # The breakdown's columns are included so PostgreSQL sums a heavy sharer's
+        # rows from the index alone, without a heap page per row.
+        Index(
+            "ix_point_awards_person_covering",
+            "generation",
+            "employee_id",
+            "occurred_at",
+            postgresql_include=["cause_type", "rule", "network", "points", "capped"],
+        ),
         CheckConstraint("cause_type IN ('event', 'kudos', 'nomination', 'adjustment')", "cause"),
     )
 

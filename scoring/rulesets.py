@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.exc import IntegrityError
 
 from recognition.extensions import begin_write, db
@@ -22,16 +22,22 @@ class LiveScoring:
     ruleset: Ruleset
 
 
+# The stored JSON as text, not the decoded column: a page asks for the live
+# ruleset several times, and each ask is then one small read and a cache hit
+# instead of a JSON decode, a re-encode for the cache key and a parse.
+_DOCUMENT_TEXT = cast(RulesetVersion.document, Text)
+
+
 @lru_cache(maxsize=32)
-def _parsed(version: int, document_json: str) -> Ruleset:
-    return Ruleset.from_document(json.loads(document_json), version)
+def _parsed(version: int, document_text: str) -> Ruleset:
+    return Ruleset.from_document(json.loads(document_text), version)
 
 
 def ruleset(version: int) -> Ruleset:
-    row = db.session.get(RulesetVersion, version)
-    if row is None:
+    text = db.session.scalar(select(_DOCUMENT_TEXT).where(RulesetVersion.version == version))
+    if text is None:
         raise LookupError(f"no ruleset version {version}")
-    return _parsed(version, json.dumps(row.document, sort_keys=True))
+    return _parsed(version, text)
 
 
 def ensure_scoring_setup() -> None:
@@ -61,14 +67,15 @@ def ensure_scoring_setup() -> None:
 def live_scoring() -> LiveScoring:
     """The live generation and its ruleset, set up on first use."""
     row = db.session.execute(
-        select(LedgerGeneration.id, LedgerGeneration.ruleset_version).where(
-            LedgerGeneration.state == "live"
-        )
+        select(LedgerGeneration.id, LedgerGeneration.ruleset_version, _DOCUMENT_TEXT)
+        .join(RulesetVersion, RulesetVersion.version == LedgerGeneration.ruleset_version)
+        .where(LedgerGeneration.state == "live")
     ).first()
     if row is None:
         ensure_scoring_setup()
         return live_scoring()
-    return LiveScoring(row.id, ruleset(row.ruleset_version))
+    generation, version, text = row
+    return LiveScoring(generation, _parsed(version, text))
 
 
 def save_ruleset(document: dict, note: str | None = None, by: str | None = None) -> int:

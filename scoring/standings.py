@@ -139,12 +139,16 @@ def movement(person: Employee) -> dict | None:
     }
 
 
-def gap_to_next(person: Employee, period: str = "all") -> dict | None:
-    """How far the person is behind the next score up: {"points", "rank"}."""
+def gap_to_next(person: Employee, period: str = "all", points: int | None = None) -> dict | None:
+    """How far the person is behind the next score up: {"points", "rank"}.
+
+    `points`: the person's points in the period, when the caller has just read them.
+    """
     from scoring.leaderboard import gap_above
 
     window = current_window(period)
-    points = person_totals(live_scoring().generation, person.id, org_today())[period]
+    if points is None:
+        points = person_totals(live_scoring().generation, person.id, org_today())[period]
     found = gap_above(redis_connection(), org_boards().key(window), points)
     if found is None:
         return None

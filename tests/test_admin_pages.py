@@ -172,7 +172,10 @@ def test_valid_change_is_saved_as_a_new_version_with_a_readable_diff(client, adm
     resp = client.post("/admin/rules", data=form)
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/admin/rules/versions/2")
     html = client.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "Saved as version 2." in html
+    assert html.count("Saved as version 2.") == 1
+    # The message sits under the admin sections, above the page's heading.
+    assert html.index("</nav>", html.index("admin-nav")) < html.index("Saved as version 2.")
+    assert html.index("Saved as version 2.") < html.index("<h1>")
     assert "Changes from version 1" in html
     for line in (
         "Share points: 10 → 12",

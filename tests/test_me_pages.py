@@ -7,6 +7,7 @@ import re
 import pytest
 
 from recognition.extensions import db
+from recognition.pages import _movement
 from scoring.models import Notification
 from tests.helpers import add_person, event, sign_in, token
 
@@ -189,6 +190,10 @@ def test_opting_out_leaves_the_public_board_but_not_me(client, work, freeze_time
     assert "E1" not in [e["employee_id"] for e in after["entries"]]
     page = client.get("/settings").get_data(as_text=True)
     assert "hidden from public leaderboards" in page and "checked" in page
+    # Without htmx the saved message shows where htmx puts it: atop the settings region.
+    region = page.split('<div id="settings" aria-live="polite">', 1)[1]
+    assert page.count("Saved. You&#39;re hidden") == 1
+    assert region.index("Saved. You&#39;re hidden") < region.index("<form")
     me = client.get("/").get_data(as_text=True)
     assert "<dd>#2</dd>" in me
     assert "Only you see this rank" in me
@@ -236,6 +241,8 @@ def test_notifications_list_and_mark_all_read(client, work, freeze_time):
     assert resp.status_code == 303
     html = client.get("/notifications").get_data(as_text=True)
     assert "All caught up" in html and 'class="notification unread"' not in html
+    assert html.count("All caught up") == 1
+    assert html.index('id="notification-list"') < html.index("All caught up")
     assert bell_count(client) is None
     assert "unread" not in client.get("/notifications/bell", headers=HTMX).get_data(as_text=True)
 
@@ -244,7 +251,11 @@ def test_mark_read_without_the_token_is_refused(client, work, freeze_time):
     _, csrf = notified(client, work, freeze_time)
     assert client.post("/notifications/read", data={"all": "1"}).status_code == 400
     empty = client.post("/notifications/read", data={"csrf_token": csrf, "id": "x"})
-    assert empty.status_code == 422 and "Pick a notification" in empty.get_data(as_text=True)
+    assert empty.status_code == 422
+    assert re.search(
+        r'<p class="flash flash-error" role="alert">Pick a notification',
+        empty.get_data(as_text=True),
+    )
     assert bell_count(client) == "2"
 
 
@@ -260,8 +271,9 @@ def test_htmx_mark_read_swaps_the_list_and_the_bell_out_of_band(client, work, fr
     assert resp.status_code == 200 and "<html" not in html
     assert "HX-Request" in resp.headers["Vary"]
     assert html.count('class="notification unread"') == 1 and "Marked as read" in html
-    oob = re.search(r'<span hx-swap-oob="innerHTML:a\.bell">(.*?)</span>\s*$', html, re.S)
+    oob = re.search(r'<span hx-swap-oob="innerHTML:#bell">(.*?)</span>\s*$', html, re.S)
     assert oob and '<span class="count">1</span>' in oob.group(1)
+    assert '<input type="hidden" id="bell-known" name="known" value="1">' in oob.group(1)
     assert bell_count(client) == "1"
 
 
@@ -271,3 +283,42 @@ def test_notifications_page_answers_htmx_with_the_list(client, work, freeze_time
     html = resp.get_data(as_text=True)
     assert "<html" not in html and "You earned First Share" in html
     assert client.get("/notifications/bell").status_code == 302  # no JS: the full list
+
+
+def test_bell_polls_with_the_count_it_shows_and_gets_204_while_it_holds(client, work, freeze_time):
+    _, csrf = notified(client, work, freeze_time)
+    page = client.get("/").get_data(as_text=True)
+    bell = re.search(r'<span id="bell"[^>]*>', page).group(0)
+    assert 'hx-get="/notifications/bell"' in bell and 'hx-include="#bell-known"' in bell
+    assert 'hx-trigger="load, every 30s, focus from:window"' in bell
+    assert 'aria-live="polite"' in bell
+
+    first = client.get("/notifications/bell", headers=HTMX).get_data(as_text=True)
+    assert 'name="known" value="2"' in first
+    same = client.get("/notifications/bell?known=2", headers=HTMX)
+    assert same.status_code == 204 and same.get_data() == b""
+    assert "HX-Request" in same.headers["Vary"]
+
+    client.post("/notifications/read", data={"csrf_token": csrf, "all": "1"})
+    changed = client.get("/notifications/bell?known=2", headers=HTMX)
+    html = changed.get_data(as_text=True)
+    assert changed.status_code == 200 and "unread" not in html
+    assert 'name="known" value="0"' in html
+    assert client.get("/notifications/bell?known=0", headers=HTMX).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("up", "direction", "text"),
+    [
+        (3, "up", "up 3 places since last week"),
+        (1, "up", "up 1 place since last week"),
+        (-2, "down", "down 2 places since last week"),
+        (0, "same", "no change since last week"),
+        (None, "new", "new on the board this week"),
+    ],
+)
+def test_movement_reads_in_words(up, direction, text):
+    before = None if up is None else 5 + up
+    shown = _movement({"rank": 5, "before": before, "up": up})
+    assert shown == {"direction": direction, "text": text}
+    assert _movement(None) is None

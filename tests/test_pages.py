@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
+import pytest
+
+from scoring.pages import day_range
+from scoring.periods import window_for
 from tests.helpers import add_person, event, sign_in, token
 
 NOW = "2026-11-20T12:00:00+00:00"
+HTMX = {"HX-Request": "true"}
 
 
 def seed(client, work):
@@ -96,3 +104,70 @@ def test_signed_out_visitor_is_sent_to_sign_in(client):
     assert resp.status_code == 302 and "/sign-in" in resp.headers["Location"]
     htmx_resp = client.get("/leaderboard", headers={"HX-Request": "true"})
     assert "/sign-in" in htmx_resp.headers["HX-Redirect"]
+
+
+def test_board_shows_team_names_where_the_api_keeps_slugs(client, work, freeze_time):
+    freeze_time(NOW)
+    seed(client, work)
+    html = client.get("/leaderboard").get_data(as_text=True)
+    board = html.split('id="board"', 1)[1]
+    cells = re.findall(r'<td class="team">(.*?)</td>', board)
+    assert cells == ["Sales", "Marketing"]
+    api = client.get("/api/v1/leaderboard", headers=token("read")).get_json()
+    assert [e["team"] for e in api["entries"]] == ["sales", "marketing"]
+
+
+def test_board_names_its_days_and_team(client, work, freeze_time):
+    freeze_time(NOW)  # Friday 20 November 2026
+    seed(client, work)
+    week = client.get("/leaderboard").get_data(as_text=True)
+    assert "16–22 Nov 2026" in week and "Whole organisation" in week
+    month = client.get("/leaderboard?period=month&team=marketing", headers=HTMX)
+    html = month.get_data(as_text=True)
+    assert "1–30 Nov 2026" in html and "· Marketing" in html
+    rolling = client.get("/leaderboard?period=30d", headers=HTMX).get_data(as_text=True)
+    assert "22 Oct – 20 Nov 2026" in rolling
+    everything = client.get("/leaderboard?period=all", headers=HTMX).get_data(as_text=True)
+    assert "<strong>All time</strong>\n  · Whole organisation" in everything
+
+
+@pytest.mark.parametrize(
+    ("period", "day", "shown"),
+    [
+        ("week", "2026-11-20", "16–22 Nov 2026"),
+        ("week", "2026-12-30", "28 Dec 2026 – 3 Jan 2027"),
+        ("week", "2026-03-31", "30 Mar – 5 Apr 2026"),
+        ("month", "2026-02-10", "1–28 Feb 2026"),
+        ("30d", "2026-11-20", "22 Oct – 20 Nov 2026"),
+        ("all", "2026-11-20", None),
+    ],
+)
+def test_day_range_reads_like_a_calendar(period, day, shown):
+    assert day_range(window_for(period, dt.date.fromisoformat(day))) == shown
+
+
+def test_medals_go_to_ranks_one_to_three_and_ties_share_them(client, work, freeze_time):
+    freeze_time(NOW)
+    people = [add_person(f"M{i}", name=f"Medal {i}") for i in range(5)]
+    counts = [50, 40, 40, 30, 20]  # ranks 1, 2, 2, 4, 5
+    client.post(
+        "/api/v1/events",
+        json={
+            "events": [
+                event(p.external_id, NOW, type_="like", count=c)
+                for p, c in zip(people, counts, strict=True)
+            ]
+        },
+        headers=token(),
+    )
+    work()
+    sign_in(client, people[0])
+    html = client.get("/leaderboard").get_data(as_text=True)
+    ranks = re.findall(r'<td class="rank">(.*?)</td>', html)
+    assert ranks == [
+        '<span class="medal medal-1" title="Gold">1</span>',
+        '<span class="medal medal-2" title="Silver">2</span>',
+        '<span class="medal medal-2" title="Silver">2</span>',
+        "4",
+        "5",
+    ]
