@@ -34,7 +34,7 @@ from scoring.periods import Window, local_day, week_start, window_for, windows_t
 from scoring.progress import AchievementTracker, tier_window
 from scoring.rules import SHARE, DayState, Ruleset, ScorableEvent, score_event
 from scoring.rulesets import ensure_scoring_setup, live_scoring
-from scoring.storage import among, copy_rows, insert_many, lock_scoring, pairs_among
+from scoring.storage import among, copy_rows, insert_many, lock_scoring, pairs_among, read
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def score_events(event_ids: list[int], target: Target | None = None) -> ScoreRes
 def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
     gen, rules = target.generation, target.ruleset
     tz = current_app.config["LAUREL_TZ"]
-    events = db.session.execute(
+    events = read(
         select(
             Event.id,
             Event.type,
@@ -136,13 +136,13 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
         # A re-score switched generations while this job waited for the lock.
         raise GenerationSwitched(gen)
     done = set(
-        db.session.scalars(
+        read(
             select(PointAward.cause_id).where(
                 PointAward.generation == gen,
                 PointAward.cause_type == "event",
                 among(PointAward.cause_id, [e.id for e in known]),
             )
-        )
+        ).scalars()
     )
     todo = sorted((e for e in known if e.id not in done), key=lambda e: e.id)
     if not todo:
@@ -223,7 +223,7 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
 
 def _people(*conditions) -> list[Person]:
     """People as the boards see them (id, HR id, name, team slug, visibility)."""
-    rows = db.session.execute(
+    rows = read(
         select(
             Employee.id,
             Employee.external_id,
@@ -289,7 +289,7 @@ def _day_states(
     d = DailyTotal
     persons = {person for person, _ in keys}
     days = {day for _, day in keys}
-    rows = db.session.execute(
+    rows = read(
         select(
             d.employee_id, d.local_day, d.scoring_shares, d.share_points, d.engagement_points
         ).where(
@@ -455,7 +455,7 @@ def rollup_sums(
         spans.append(tier)
     if not persons or not spans:
         return {}, {}
-    rows = db.session.execute(
+    rows = read(
         select(d.employee_id, *columns)
         .where(
             d.generation == gen,
@@ -469,7 +469,6 @@ def rollup_sums(
     metrics = {p: TierMetrics(0, 0, 0) for p in persons} if tier is not None else {}
     n = len(windows)
     for person, *values in rows:
-        values = [int(v or 0) for v in values]
         sums[person] = values[:n]
         if tier is not None:
             metrics[person] = TierMetrics(*values[n:])

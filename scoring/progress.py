@@ -29,7 +29,7 @@ from scoring.achievements import (
 from scoring.models import BadgeAward, DailyTotal, Notification, PersonProgress
 from scoring.periods import week_start
 from scoring.rules import Ruleset
-from scoring.storage import among, insert_many
+from scoring.storage import among, insert_many, read
 
 TIER_WINDOW_DAYS = 90
 # A badge completed by an event older than this (a backfill, a late import)
@@ -110,7 +110,7 @@ class AchievementTracker:
 def load_progress(gen: int, person_ids) -> dict[int, _Progress]:
     progress = {p: _Progress(Stats(), None, None) for p in person_ids}
     p = PersonProgress
-    rows = db.session.execute(
+    rows = read(
         select(p.employee_id, p.stats, p.tier, p.tier_below_since, p.tier_since).where(
             p.generation == gen, among(p.employee_id, person_ids)
         )
@@ -143,7 +143,7 @@ def save_progress(gen: int, progress: dict[int, _Progress]) -> None:
 def held_badges(gen: int, person_ids) -> dict[int, set[tuple[str, int]]]:
     """Badge levels a person holds or held: a revoked level is not earned again."""
     held: dict[int, set[tuple[str, int]]] = defaultdict(set)
-    rows = db.session.execute(
+    rows = read(
         select(BadgeAward.employee_id, BadgeAward.badge, BadgeAward.level).where(
             BadgeAward.generation == gen, among(BadgeAward.employee_id, person_ids)
         )
