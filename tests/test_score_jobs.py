@@ -15,13 +15,19 @@ from tests.helpers import add_person, event, token
 NOW = "2026-11-20T12:00:00+00:00"
 
 
-def _post(client, headers, n, start):
-    items = [
-        event("E1", f"2026-11-20T{9 + i % 3:02d}:{i % 60:02d}:00+00:00", "like", id=f"b{start + i}")
-        for i in range(n)
-    ]
-    resp = client.post("/api/v1/events", json={"events": items}, headers=headers)
-    assert resp.status_code == 202, resp.json
+def _queue_batches(client, freeze_time, batches: int, size: int):
+    """Post `batches` batches of likes for one person; each leaves a score job queued."""
+    freeze_time(NOW)
+    add_person("E1")
+    headers = token()
+    for batch in range(batches):
+        items = [
+            event("E1", f"2026-11-20T{9 + i % 3:02d}:{i:02d}:00+00:00", "like", id=f"b{batch}-{i}")
+            for i in range(size)
+        ]
+        resp = client.post("/api/v1/events", json={"events": items}, headers=headers)
+        assert resp.status_code == 202, resp.json
+    return jobs.queue()
 
 
 def _finished_score_jobs() -> list[str]:
@@ -35,12 +41,7 @@ def _ledger_rows() -> int:
 
 
 def test_a_score_job_takes_over_the_jobs_waiting_behind_it(client, work, freeze_time):
-    freeze_time(NOW)
-    add_person("E1")
-    headers = token()
-    for batch in range(3):
-        _post(client, headers, 4, start=batch * 4)
-    q = jobs.queue()
+    q = _queue_batches(client, freeze_time, batches=3, size=4)
     waiting = q.get_job_ids()
     assert len(waiting) == 3
     work()
@@ -55,12 +56,8 @@ def test_a_score_job_takes_over_the_jobs_waiting_behind_it(client, work, freeze_
 
 
 def test_take_over_stops_at_the_size_limit(client, work, freeze_time, monkeypatch):
-    freeze_time(NOW)
-    add_person("E1")
-    headers = token()
     monkeypatch.setattr(jobs, "MAX_EVENTS_PER_JOB", 8)
-    for batch in range(3):
-        _post(client, headers, 4, start=batch * 4)
+    _queue_batches(client, freeze_time, batches=3, size=4)
     work()
     assert _ledger_rows() == 12
     # 4 + 4 events in the first job, the last batch in a job of its own.
@@ -68,12 +65,7 @@ def test_take_over_stops_at_the_size_limit(client, work, freeze_time, monkeypatc
 
 
 def test_a_failed_job_scores_what_it_took_over_when_retried(client, work, freeze_time, monkeypatch):
-    freeze_time(NOW)
-    add_person("E1")
-    headers = token()
-    for batch in range(2):
-        _post(client, headers, 3, start=batch * 3)
-    q = jobs.queue()
+    q = _queue_batches(client, freeze_time, batches=2, size=3)
     first_id, second_id = q.get_job_ids()
 
     import scoring.ledger
