@@ -126,8 +126,9 @@ def analytics_csv():
     """The month's figures per team and per person, as a CSV download."""
     try:
         month = figures.parse_month(request.args.get("month"), org_today())
-    except ValueError as exc:
-        abort(400, str(exc))
+    except ValueError:
+        # A hand-edited link: back to the page, which explains the month format.
+        return redirect(url_for(".analytics", month=request.args.get("month")))
     response = make_response(figures.month_csv(month))
     response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = (

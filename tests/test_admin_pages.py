@@ -460,7 +460,11 @@ def test_weekly_trend_covers_twelve_iso_weeks(client, admin, work):
 def test_bad_month_falls_back_to_this_month_with_a_message(client, admin):
     html = client.get("/admin/?month=2026-13").get_data(as_text=True)
     assert "Enter a month as YYYY-MM" in html and "November 2026" in html
-    assert client.get("/admin/analytics.csv?month=nope").status_code == 400
+    # A bad month in the CSV link leads back to the page and its message, not a bare 400.
+    resp = client.get("/admin/analytics.csv?month=nope")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/admin/?month=nope"
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Enter a month as YYYY-MM" in html
 
 
 def test_csv_export_lists_teams_then_people(client, admin, work):
