@@ -107,7 +107,7 @@ def take_waiting_score_jobs(room: int) -> list[int]:
     workers, one wins). Its ids go into this job's meta before the claimed job
     is deleted, so when this job fails or its worker dies, RQ's retry of this
     job scores them too. Only a crash between the LREM and saving the meta
-    can strand a claimed batch; `flask laurel score-pending` finds those events.
+    can strand a claimed batch; the daily sweep (`score_pending_job`) finds those.
     """
     from rq import get_current_job
     from rq.job import Job
@@ -135,16 +135,19 @@ def take_waiting_score_jobs(room: int) -> list[int]:
 
 
 def enqueue_daily_review() -> None:
-    """Start the day's tier review the first time anything is scored that day.
+    """Start the day's tier review and sweep the first time anything is scored that day.
 
     Demotions happen without events, so the review must run daily; letting the
-    first job of each local day trigger it needs no cron and no scheduler.
+    first job of each local day trigger it needs no cron and no scheduler. The
+    sweep scores events a lost job left behind (an enqueue that failed, a batch
+    stranded by a worker that died while taking it over).
     """
     from scoring.ledger import org_boards, org_today
 
     key = f"{org_boards().prefix}tier-review:{org_today().isoformat()}"
     if redis_connection().set(key, "1", nx=True, ex=3 * 24 * 3600):
         enqueue(review_tiers_job)
+        enqueue(score_pending_job)
 
 
 @in_app_context

@@ -94,3 +94,26 @@ def test_a_failed_job_scores_what_it_took_over_when_retried(client, work, freeze
     q.enqueue_job(first)  # what RQ's retry does once the interval has passed
     work()
     assert _ledger_rows() == 6
+
+
+def test_the_first_job_of_a_day_sweeps_up_events_whose_job_was_lost(
+    client, work, freeze_time, monkeypatch
+):
+    freeze_time(NOW)
+    add_person("E1")
+    headers = token()
+    real_enqueue = jobs.enqueue
+
+    def redis_down(*args, **kwargs):
+        raise ConnectionError("redis is restarting")
+
+    monkeypatch.setattr(jobs, "enqueue", redis_down)
+    lost = [event("E1", "2026-11-20T08:00:00+00:00", id="lost")]
+    assert client.post("/api/v1/events", json={"events": lost}, headers=headers).status_code == 202
+    assert jobs.queue().count == 0  # stored, but no job to score it
+
+    monkeypatch.setattr(jobs, "enqueue", real_enqueue)
+    later = [event("E1", "2026-11-20T09:00:00+00:00", id="later")]
+    assert client.post("/api/v1/events", json={"events": later}, headers=headers).status_code == 202
+    work()
+    assert _ledger_rows() == 2
