@@ -7,6 +7,7 @@ Job functions run inside an app context: the one already pushed (tests,
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import logging
 import os
@@ -147,30 +148,47 @@ def enqueue_daily_review() -> None:
     key = f"{org_boards().prefix}tier-review:{org_today().isoformat()}"
     if redis_connection().set(key, "1", nx=True, ex=3 * 24 * 3600):
         enqueue(review_tiers_job)
-        enqueue(score_pending_job)
+        # Only events received a while ago: newer ones still have their jobs queued.
+        enqueue(score_pending_job, received_before_seconds=SWEEP_AFTER_SECONDS)
+
+
+SWEEP_AFTER_SECONDS = 600
 
 
 @in_app_context
-def score_pending_job(employee_ref: str | None = None) -> dict:
-    """Score events still without ledger rows (held events once the person exists)."""
+def score_pending_job(
+    employee_ref: str | None = None, received_before_seconds: int | None = None
+) -> dict:
+    """Score events still without ledger rows (held events once the person exists).
+
+    With `received_before_seconds`, only events received at least that long ago.
+    """
+    from recognition.clock import utcnow
     from scoring.ledger import score_events
 
+    received_before = None
+    if received_before_seconds is not None:
+        received_before = utcnow() - dt.timedelta(seconds=received_before_seconds)
     totals = {"scored": 0, "already_scored": 0, "held": 0, "points": 0}
-    for batch in pending_event_batches(employee_ref):
+    for batch in pending_event_batches(employee_ref, received_before):
         result = dataclasses.asdict(score_events(batch))
         for key in totals:
             totals[key] += result[key]
     return totals
 
 
-def pending_event_batches(employee_ref: str | None = None, size: int = 1000):
+def pending_event_batches(
+    employee_ref: str | None = None,
+    received_before: dt.datetime | None = None,
+    size: int = 1000,
+):
     from scoring.ledger import unscored_event_ids
     from scoring.rulesets import live_scoring
 
     gen = live_scoring().generation
     last = 0
     while True:
-        ids = unscored_event_ids(gen, last, size, employee_ref)
+        ids = unscored_event_ids(gen, last, size, employee_ref, received_before)
         db.session.commit()
         if not ids:
             return

@@ -239,9 +239,14 @@ def _people(*conditions) -> list[Person]:
 
 
 def unscored_event_ids(
-    gen: int, after: int = 0, limit: int = 1000, employee_ref: str | None = None
+    gen: int,
+    after: int = 0,
+    limit: int = 1000,
+    employee_ref: str | None = None,
+    received_before: dt.datetime | None = None,
 ) -> list[int]:
-    """Ids (ascending, above `after`) of events of known people with no ledger row in `gen`."""
+    """Ids (ascending, above `after`) of events of known people with no ledger row in
+    `gen`; only one person's with `employee_ref`, only older ones with `received_before`."""
     query = (
         select(Event.id)
         .join(Employee, Employee.external_id == Event.employee_ref)
@@ -258,6 +263,8 @@ def unscored_event_ids(
     )
     if employee_ref is not None:
         query = query.where(Event.employee_ref == employee_ref)
+    if received_before is not None:
+        query = query.where(Event.received_at < received_before)
     return list(db.session.scalars(query))
 
 

@@ -113,7 +113,24 @@ def test_the_first_job_of_a_day_sweeps_up_events_whose_job_was_lost(
     assert jobs.queue().count == 0  # stored, but no job to score it
 
     monkeypatch.setattr(jobs, "enqueue", real_enqueue)
+    freeze_time("2026-11-20T12:11:00+00:00")  # the sweep takes events over 10 minutes old
     later = [event("E1", "2026-11-20T09:00:00+00:00", id="later")]
     assert client.post("/api/v1/events", json={"events": later}, headers=headers).status_code == 202
     work()
     assert _ledger_rows() == 2
+
+
+def test_the_sweep_leaves_events_whose_jobs_are_still_queued(client, freeze_time, monkeypatch):
+    freeze_time(NOW)
+    add_person("E1")
+    headers = token()
+    monkeypatch.setattr(jobs, "enqueue", lambda *a, **k: None)  # jobs never run here
+    old = [event("E1", "2026-11-20T08:00:00+00:00", id="old")]
+    client.post("/api/v1/events", json={"events": old}, headers=headers)
+    freeze_time("2026-11-20T12:09:00+00:00")
+    new = [event("E1", "2026-11-20T09:00:00+00:00", id="new")]
+    client.post("/api/v1/events", json={"events": new}, headers=headers)
+    freeze_time("2026-11-20T12:12:00+00:00")
+    swept = jobs.score_pending_job(received_before_seconds=jobs.SWEEP_AFTER_SECONDS)
+    assert swept["scored"] == 1  # "old" (12 minutes), not "new" (3 minutes)
+    assert jobs.score_pending_job()["scored"] == 1  # the manual sweep takes the rest
