@@ -79,10 +79,14 @@ def board_writes(
 ) -> dict[str, dict[str, int]]:
     """Group (window, member, team, points) into {key: {member: points}} for org and team."""
     grouped: dict[str, dict[str, int]] = defaultdict(dict)
+    # One board per (window, team), many people on each: build each key once.
+    boards_of: dict[tuple[Window, str | None], dict[str, int]] = {}
     for window, member, team, points in totals:
-        grouped[boards.key(window)][member] = points
-        if team:
-            grouped[boards.key(window, team)][member] = points
+        for scope in (None, team) if team else (None,):
+            board = boards_of.get((window, scope))
+            if board is None:
+                board = boards_of[(window, scope)] = grouped[boards.key(window, scope)]
+            board[member] = points
     return grouped
 
 

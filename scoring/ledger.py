@@ -399,21 +399,13 @@ def _board_values(
 ) -> tuple[dict[str, dict[str, int]], list[PersonCard]]:
     """{board key: {member: points}} for the org and team boards, and the cards of
     the people touched. Hidden people (inactive, opted out) get 0: off the board."""
-    boards = org_boards()
-    values: dict[str, dict[str, int]] = defaultdict(dict)
-    for window, persons in wanted.items():
-        on_org = values[boards.key(window)]
-        by_team: dict[str, dict[str, int]] = {}
-        in_window = sums[window]
-        for person_id in persons:
-            person = people[person_id]
-            points = in_window.get(person_id, 0) if person.public else 0
-            on_org[person.member] = points
-            if person.team:
-                if person.team not in by_team:
-                    by_team[person.team] = values[boards.key(window, person.team)]
-                by_team[person.team][person.member] = points
-    return values, [people[p].card() for p in {p for p, _ in touched}]
+    totals = (
+        (window, person.member, person.team, sums[window].get(p, 0) if person.public else 0)
+        for window, persons in wanted.items()
+        for p in persons
+        for person in (people[p],)
+    )
+    return board_writes(org_boards(), totals), [people[p].card() for p in {p for p, _ in touched}]
 
 
 def _period_sums(

@@ -23,9 +23,7 @@ from scoring.achievements import (
     new_awards,
     step_tier,
 )
-from scoring.achievements import (
-    observe as observe_fact,
-)
+from scoring.achievements import observe as observe_fact
 from scoring.models import BadgeAward, DailyTotal, Notification, PersonProgress
 from scoring.periods import week_start
 from scoring.rules import Ruleset

@@ -95,26 +95,32 @@ def copy_rows(table: Table, rows: list[dict]) -> None:
     as_json = [isinstance(table.c[c].type, JSON) for c in columns]
     cursor = db.session.connection().connection.driver_connection.cursor()
     names = ", ".join(columns)
-    values = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    if any(as_json):
+
+        def values(row):
+            return [
+                json.dumps(row[c]) if j and row[c] is not None else row[c]
+                for c, j in zip(columns, as_json, strict=True)
+            ]
+
+    elif len(columns) > 1:
+        values = itemgetter(*columns)
+    else:
+
+        def values(row):
+            return (row[columns[0]],)
+
     with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:
-            if any(as_json):
-                copy.write_row(
-                    [
-                        json.dumps(row[c]) if j and row[c] is not None else row[c]
-                        for c, j in zip(columns, as_json, strict=True)
-                    ]
-                )
-            else:
-                copy.write_row(values(row))
+            copy.write_row(values(row))
 
 
 def among(column, values: Iterable) -> ColumnElement[bool]:
     """`column IN (values)`, as one array parameter on PostgreSQL: `= ANY(:values)`.
 
     An IN list renders one placeholder per value, so every batch is a new SQL
-    text to compile, convert and plan; the array keeps the statement the same
-    (and preparable) whatever the number of values.
+    text to compile and convert; the array keeps the statement the same
+    whatever the number of values.
     """
     values = list(values)
     if not is_postgres():
