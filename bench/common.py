@@ -114,6 +114,16 @@ def create_people(env: Env, people: int, teams: int, rng: random.Random) -> list
     return refs
 
 
+def event_count(kind: str, rng: random.Random) -> int:
+    """The `count` of a synthetic event: likes and clicks Pareto-distributed (a few
+    posts draw most of them), comments mostly 1, shares and reshares always 1."""
+    if kind in ("like", "click"):
+        return min(int(rng.paretovariate(1.3)), 200)
+    if kind == "comment":
+        return rng.choice((1, 1, 1, 2, 3))
+    return 1
+
+
 def create_events(
     env: Env,
     refs: list[str],
@@ -149,12 +159,7 @@ def create_events(
             for i in range(events):
                 kind = kinds_of[i]
                 kinds[kind] += 1
-                if kind in ("like", "click"):
-                    count = min(int(rng.paretovariate(1.3)), 200)
-                elif kind == "comment":
-                    count = rng.choice((1, 1, 1, 2, 3))
-                else:
-                    count = 1
+                count = event_count(kind, rng)
                 ref = who[i]
                 if held_share and rng.random() < held_share:
                     ref = f"H{rng.randrange(1000):06d}"  # nobody (yet): a held event

@@ -54,6 +54,7 @@ from common import (
     ROOT,
     Env,
     create_people,
+    event_count,
     fail,
     note,
     reset_stores,
@@ -204,12 +205,7 @@ def make_batches(
         for i in range(start, min(start + batch, events)):
             kind = rng.choices(types, type_w)[0]
             kinds[kind] += 1
-            if kind in ("like", "click"):
-                count = min(int(rng.paretovariate(1.3)), 200)
-            elif kind == "comment":
-                count = rng.choice((1, 1, 1, 2, 3))
-            else:
-                count = 1
+            count = event_count(kind, rng)
             person = order[bisect.bisect_left(cum, rng.random() * cum[-1])]
             when = now - dt.timedelta(seconds=rng.random() * span)
             items.append(

@@ -259,7 +259,12 @@ class Field:
 
     @property
     def id(self) -> str:
-        return "f-" + re.sub(r"[^A-Za-z0-9]+", "-", self.name).strip("-")
+        return _dom_id("f", self.name)
+
+
+def _dom_id(prefix: str, name: str) -> str:
+    """An HTML id for a form part: the prefix, then the name's letters and digits."""
+    return f"{prefix}-" + re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
 
 @dataclass
@@ -275,7 +280,7 @@ class Group:
 
     @property
     def id(self) -> str:
-        return "g-" + re.sub(r"[^A-Za-z0-9]+", "-", self.key).strip("-")
+        return _dom_id("g", self.key)
 
 
 @dataclass

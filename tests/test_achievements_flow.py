@@ -100,8 +100,8 @@ def test_notifications_for_badges_and_tier_reached(client, work, freeze_time):
     assert unread == {"unread": 0, "items": []}
 
 
-def test_tier_promotion_and_two_week_demotion(client, work, freeze_time, runner):
-    freeze_time("2026-11-04T12:00:00+00:00")  # a Wednesday
+def _reach_advocate(client, work) -> dict:
+    """E1 earns 200 points on 3-4 November with 10 engagements per share (advocate)."""
     add_person("E1")
     headers = token()
     post(
@@ -112,6 +112,12 @@ def test_tier_promotion_and_two_week_demotion(client, work, freeze_time, runner)
         + [event("E1", "2026-11-04T10:00:00+00:00", type_="like", count=100)],
     )
     work()
+    return headers
+
+
+def test_tier_promotion_and_two_week_demotion(client, work, freeze_time, runner):
+    freeze_time("2026-11-04T12:00:00+00:00")  # a Wednesday
+    headers = _reach_advocate(client, work)
     assert summary(client, headers, "E1")["tier"]["slug"] == "advocate"  # 200 points, 10/share
     promoted = db.session.scalar(select(Notification).where(Notification.kind == "tier_reached"))
     assert promoted is not None and "Advocate" in promoted.title
@@ -285,16 +291,7 @@ def test_backfilled_history_earns_badges_quietly(client, work, freeze_time):
 
 def test_summary_shows_the_tier_as_of_today(client, work, freeze_time):
     freeze_time("2026-11-04T12:00:00+00:00")
-    add_person("E1")
-    headers = token()
-    post(
-        client,
-        headers,
-        shares_on("2026-11-03", 5)
-        + shares_on("2026-11-04", 5)
-        + [event("E1", "2026-11-04T10:00:00+00:00", type_="like", count=100)],
-    )
-    work()
+    headers = _reach_advocate(client, work)
     body = summary(client, headers, "E1")
     assert body["tier"]["slug"] == "advocate"
     assert body["tier"]["next"] == "influencer"
