@@ -55,6 +55,29 @@ from types import MappingProxyType
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
+__all__ = [
+    "FIT_SCALE",
+    "Exclusion",
+    "MatchResult",
+    "Mentee",
+    "Mentor",
+    "MentorLoad",
+    "Mode",
+    "Pair",
+    "Pruning",
+    "Reason",
+    "Unmatched",
+    "Weights",
+    "exclusion",
+    "explain",
+    "fit",
+    "fit_units",
+    "greedy_baseline",
+    "is_candidate",
+    "match",
+    "relevant",
+]
+
 PersonId = int | str
 Topic = Hashable
 
@@ -772,7 +795,10 @@ def _result(
 # Entry points
 
 
-def _prepare(mentees, mentors, weights, pruning):
+def _prepare(
+    mentees: list[Mentee], mentors: list[Mentor], weights: Weights | None, pruning: Pruning | None
+) -> tuple[list[Mentee], list[Mentor], _Candidates]:
+    """People in id order (refusing duplicates) and their candidate pairs."""
     mentees = _sorted_unique(mentees, "mentee")
     mentors = _sorted_unique(mentors, "mentor")
     table = _Table(mentees, mentors, weights or Weights())

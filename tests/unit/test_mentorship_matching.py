@@ -130,8 +130,12 @@ def check_hard_constraints(result, mentees, mentors, weights):
     assert len({p.mentee_id for p in result.pairs}) == len(result.pairs)
     for pair in result.pairs:
         mentee, mentor = mentee_by_id[pair.mentee_id], by_id[pair.mentor_id]
-        assert exclusion(mentee, mentor) is None
+        # The rules spelled out again, not through the module's own exclusion().
+        assert mentee.id != mentor.id
+        assert mentee.manager_id != mentor.id
+        assert mentor.manager_id != mentee.id
         assert mentor.id not in mentee.declined_by
+        assert mentor.eligible and mentor.open
         assert is_candidate(mentee, mentor, weights)
         assert pair.fit_units == fit_units(mentee, mentor, weights) > 0
     for load in result.load:
@@ -141,9 +145,9 @@ def check_hard_constraints(result, mentees, mentors, weights):
         assigned[pair.mentor_id] = assigned.get(pair.mentor_id, 0) + 1
     for mentor_id, count in assigned.items():
         assert count <= by_id[mentor_id].open_slots
-    assert {p.mentee_id for p in result.pairs} | {u.mentee_id for u in result.unmatched} == set(
-        mentee_by_id
-    )
+    unmatched = {u.mentee_id for u in result.unmatched}
+    assert not unmatched & {p.mentee_id for p in result.pairs}
+    assert unmatched | {p.mentee_id for p in result.pairs} == set(mentee_by_id)
 
 
 @settings(max_examples=100, deadline=None)
@@ -213,7 +217,7 @@ def test_optimum_equals_brute_force_when_mentors_are_scarce():
     assert parted >= 3  # the data really has cases where the modes disagree
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(organisations())
 def test_most_matched_matches_at_least_as_many_and_best_fit_has_the_most_fit(org):
     mentees, mentors = org
@@ -226,7 +230,7 @@ def test_most_matched_matches_at_least_as_many_and_best_fit_has_the_most_fit(org
     assert best.total_units >= greedy.total_units
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(organisations())
 def test_candidates_are_exactly_the_allowed_relevant_pairs_with_a_positive_fit(org):
     mentees, mentors = org
@@ -235,7 +239,7 @@ def test_candidates_are_exactly_the_allowed_relevant_pairs_with_a_positive_fit(o
     assert match(mentees, mentors, weights).candidate_pairs == expected
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(organisations(), st.randoms(use_true_random=False))
 def test_same_input_same_output_in_any_order(org, rng):
     mentees, mentors = org
@@ -384,7 +388,7 @@ def test_fit_adds_up_every_weight():
     assert fit(behind, mentor) == pytest.approx(1.063 - 0.3)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(organisations(max_mentees=4, max_mentors=4))
 def test_after_a_decline_every_bookmarked_mentor_outranks_every_other(org):
     mentees, mentors = org
@@ -423,7 +427,7 @@ def test_explanation_names_the_real_shared_topics_tier_and_team():
     assert result.pairs[0].explanation == text
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(organisations())
 def test_explanations_name_exactly_the_topics_the_pair_shares(org):
     mentees, mentors = org
