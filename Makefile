@@ -55,9 +55,10 @@ test: venv ## Run pytest (PYTEST_ARGS, TEST_DATABASE_URL, TEST_REDIS_URL honoure
 lint: venv ## ruff check + ruff format --check
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
-bench: venv ## Run the ingest and leaderboard benchmarks (DATABASE_URL, REDIS_URL)
+bench: venv ## Run the ingest, leaderboard and mentorship benchmarks (DATABASE_URL, REDIS_URL)
 	$(VENV)/bin/python bench/ingest.py
 	$(VENV)/bin/python bench/leaderboard.py
+	$(VENV)/bin/python bench/mentorship.py
 
 clean: ## Remove .venv, instance/ and caches
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis build test-artifacts *.egg-info

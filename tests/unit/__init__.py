@@ -1,0 +1,1 @@
+"""Pure rules: no app, no database, milliseconds."""
