@@ -13,14 +13,12 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
-import psutil
 import redis
 
 from recognition import embedded_redis
+from tests.processes import ROOT, embedded_env, redis_servers_of
 
-ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = 5
 ROUNDS = 12
 
@@ -46,34 +44,6 @@ _JOINER = textwrap.dedent(
         print("left", flush=True)
     """
 )
-
-
-def embedded_env(instance: Path | None = None) -> dict[str, str]:
-    """This environment without any server URL, so processes take the embedded path."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "TEST_DATABASE_URL", "TEST_REDIS_URL"}
-    }
-    if instance is not None:
-        env["LAUREL_INSTANCE_PATH"] = str(instance)
-    return env
-
-
-def redis_servers_of(instance: Path) -> list[psutil.Process]:
-    """redis-server processes working in this instance folder (Redis chdirs to its dir)."""
-    found = []
-    for process in psutil.process_iter(["name", "cmdline"]):
-        try:
-            if (
-                "redis-server" in " ".join(process.info["cmdline"] or [process.info["name"]])
-                and Path(process.cwd()) == instance.resolve()
-                and process.status() != psutil.STATUS_ZOMBIE
-            ):
-                found.append(process)
-        except psutil.Error:
-            continue
-    return found
 
 
 def _say(processes, line: str) -> None:
