@@ -32,6 +32,9 @@ from sqlalchemy import func, select
 
 from recognition import embedded_redis
 from recognition.extensions import db, redis_connection
+from scoring.ledger import org_today
+from scoring.models import DailyTotal
+from scoring.rulesets import live_scoring
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,7 +86,7 @@ def run_demo(app: Flask, port: int, people: int, days: int) -> int:
     status = 0
     try:
         upgrade()
-        token, employee = _seed_if_empty(people, days)
+        token, tryout = _seed_if_empty(people, days)
         db.session.remove()
         db.engine.dispose()  # the processes open their own connections
         env = {
@@ -100,7 +103,7 @@ def run_demo(app: Flask, port: int, people: int, days: int) -> int:
                 raise _Stop
         checks = {"web": lambda: _port_open(port), "worker": lambda: _worker_up(children)}
         if _wait_until_ready(children, checks):
-            click.echo(_banner(port, token, employee, instance))
+            click.echo(_banner(port, token, tryout, instance))
             status = _watch(children)
         else:
             status = 1
@@ -123,8 +126,16 @@ def run_demo(app: Flask, port: int, people: int, days: int) -> int:
     return status
 
 
-def _seed_if_empty(people: int, days: int) -> tuple[str | None, str | None]:
-    """The demo token when this start seeded the demo, and an employee id to try."""
+@dataclass(frozen=True)
+class Tryout:
+    """Whom the banner's curl posts a share for, and what it earns them."""
+
+    employee_id: str
+    points: int
+
+
+def _seed_if_empty(people: int, days: int) -> tuple[str | None, Tryout | None]:
+    """The demo token when this start seeded the demo, and whom to try a share on."""
     from recognition.people import Employee
     from recognition.seed import seed_demo
 
@@ -133,14 +144,25 @@ def _seed_if_empty(people: int, days: int) -> tuple[str | None, str | None]:
         summary = seed_demo(people=people, days=days)
         token = summary.pop("demo API token")
         click.echo("seeded the demo: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
-    # Someone on a team, so the curl shows the points on a team board too.
+    # An employee on a team with nothing scored today, so the share the banner's
+    # curl posts earns its full points (no daily cap is used up yet).
+    busy_today = select(DailyTotal.employee_id).where(
+        DailyTotal.generation == live_scoring().generation, DailyTotal.local_day == org_today()
+    )
     someone = db.session.scalar(
         select(Employee.external_id)
-        .where(Employee.role == "employee", Employee.team_id.is_not(None), Employee.active)
+        .where(
+            Employee.role == "employee",
+            Employee.team_id.is_not(None),
+            Employee.active,
+            Employee.id.not_in(busy_today),
+        )
         .order_by(Employee.id)
         .limit(1)
     )
-    return token, someone
+    share = live_scoring().ruleset.points.get("share", 0)
+    db.session.commit()
+    return token, Tryout(someone, share) if someone else None
 
 
 def _start(name: str, args: list[str], env: dict[str, str]) -> Child:
@@ -239,7 +261,7 @@ def _worker_up(children: list[Child]) -> bool:
         return False
 
 
-def _banner(port: int, token: str | None, employee: str | None, instance: Path) -> str:
+def _banner(port: int, token: str | None, tryout: Tryout | None, instance: Path) -> str:
     base = f"http://127.0.0.1:{port}"
     rule = "=" * 72
     names = " and ".join(PROCESSES)
@@ -268,10 +290,15 @@ def _banner(port: int, token: str | None, employee: str | None, instance: Path) 
             f"    TOKEN=$({flask} laurel create-token --source demo \\",
             "        --scope events:write --scope read 2>/dev/null)",
         ]
-    who = employee or "E1001"
+    if tryout:
+        who = tryout.employee_id
+        why = f" ({tryout.points} points: nothing scored today, so no daily cap is in the way)"
+    else:
+        who, why = "E1001", ""
     lines += [
         "",
-        f"Then post a share for {who} and read this week's board around them:",
+        f"Then post a share for {who}{why}",
+        "and read this week's board around them:",
         f'    curl -s -X POST {base}/api/v1/events -H "Authorization: Bearer $TOKEN" \\',
         '        -H "Content-Type: application/json" \\',
         f'        -d \'{{"id": "try-\'"$(date +%s)"\'", "type": "share", "employee_id": "{who}",'
