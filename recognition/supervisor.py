@@ -63,6 +63,52 @@ class _Stop(Exception):
     pass
 
 
+class _Signals:
+    """Ctrl-C, TERM and HUP, noted as they come.
+
+    The handler raises `_Stop` to end a wait at once. Steps that must not be
+    cut short hold it off (`held`): starting a process (raising between its
+    fork and its listing would leave it running), the migration and the seed
+    (a half-seeded demo would never be seeded again). Loops also `check` each
+    round, which catches a stop the handler could not raise (Python drops an
+    exception raised while a garbage-collection callback runs).
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._holding: str | None = None
+        self._previous = {s: signal.signal(s, self._handle) for s in _STOP_SIGNALS}
+
+    def _handle(self, signum, frame) -> None:
+        self.received.append(signum)
+        if self._holding is None:
+            raise _Stop
+        if self._holding and len(self.received) == 1:
+            click.echo(f"stopping once {self._holding} is done", err=True)
+
+    @contextlib.contextmanager
+    def held(self, doing: str = ""):
+        self._holding = doing
+        try:
+            yield
+        finally:
+            self._holding = None
+        self.check()
+
+    def check(self) -> None:
+        if self.received:
+            raise _Stop
+
+    def ignore(self) -> None:
+        """From here on (the clean-up), a second Ctrl-C must not cut anything short."""
+        for s in _STOP_SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
+
+    def restore(self) -> None:
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+
+
 def run_demo(app: Flask, port: int, people: int, days: int) -> int:
     """Run the demo until a signal or a process ends; returns the exit status."""
     if not _port_free(port):
@@ -72,21 +118,13 @@ def run_demo(app: Flask, port: int, people: int, days: int) -> int:
     embedded = not app.config["REDIS_URL"]
     redis_url = embedded_redis.attach(instance) if embedded else app.config["REDIS_URL"]
     children: list[Child] = []
-    stopped_by: list[int] = []
-    # While a process is being started a signal only takes note: raising between
-    # its fork and its listing in `children` would leave it running.
-    interruptible = [True]
-
-    def on_signal(signum, frame):
-        stopped_by.append(signum)
-        if interruptible[0]:
-            raise _Stop
-
-    previous = {s: signal.signal(s, on_signal) for s in _STOP_SIGNALS}
+    signals = _Signals()
     status = 0
     try:
-        upgrade()
-        token, tryout = _seed_if_empty(people, days)
+        with signals.held("the migration"):
+            upgrade()
+        with signals.held("the demo seed"):
+            token, tryout = _seed_if_empty(people, days)
         db.session.remove()
         db.engine.dispose()  # the processes open their own connections
         env = {
@@ -96,22 +134,18 @@ def run_demo(app: Flask, port: int, people: int, days: int) -> int:
             "LAUREL_INSTANCE_PATH": str(instance),
         }
         for name, args in PROCESSES.items():
-            interruptible[0] = False
-            children.append(_start(name, [a.format(port=port) for a in args], env))
-            interruptible[0] = True
-            if stopped_by:
-                raise _Stop
+            with signals.held():
+                children.append(_start(name, [a.format(port=port) for a in args], env))
         checks = {"web": lambda: _port_open(port), "worker": lambda: _worker_up(children)}
-        if _wait_until_ready(children, checks):
+        if _wait_until_ready(children, checks, signals):
             click.echo(_banner(port, token, tryout, instance))
-            status = _watch(children)
+            status = _watch(children, signals)
         else:
             status = 1
     except _Stop:
         pass
     finally:
-        for s in _STOP_SIGNALS:  # a second Ctrl-C must not cut the clean-up short
-            signal.signal(s, signal.SIG_IGN)
+        signals.ignore()
         _stop_all(children)
         message = f"stopped {', '.join(c.name for c in children) or 'before starting anything'}"
         if embedded:
@@ -121,8 +155,7 @@ def run_demo(app: Flask, port: int, people: int, days: int) -> int:
                 message += "; embedded Redis left running for other processes using it"
             message += f" (data kept in {instance})"
         click.echo(message, err=True)
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        signals.restore()
     return status
 
 
@@ -187,10 +220,13 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def _wait_until_ready(children: list[Child], checks: dict[str, Callable[[], bool]]) -> bool:
+def _wait_until_ready(
+    children: list[Child], checks: dict[str, Callable[[], bool]], signals: _Signals
+) -> bool:
     deadline = time.monotonic() + READY_TIMEOUT
     waiting = [c for c in children if c.name in checks]
     while waiting:
+        signals.check()
         if _ended(children):
             return False
         waiting = [c for c in waiting if not checks[c.name]()]
@@ -202,9 +238,10 @@ def _wait_until_ready(children: list[Child], checks: dict[str, Callable[[], bool
     return True
 
 
-def _watch(children: list[Child]) -> int:
-    """Wait until a process ends (then stop: the demo is not whole any more)."""
+def _watch(children: list[Child], signals: _Signals) -> int:
+    """Wait until a signal or a process ends (then stop: the demo is not whole any more)."""
     while True:
+        signals.check()
         ended = _ended(children)
         if ended:
             code = ended.process.returncode
