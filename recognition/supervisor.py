@@ -276,6 +276,9 @@ def _signal_group(child: Child, signum: int) -> None:
 
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
+        # As the web server binds: connections of a previous run still in
+        # TIME_WAIT do not make the port busy.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

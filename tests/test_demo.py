@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ import psutil
 import pytest
 
 from recognition import embedded_redis
+from recognition.supervisor import _port_free
 from tests.processes import ROOT, embedded_env, free_port, processes_of, running
 
 START_TIMEOUT = 90  # a fresh start migrates and seeds; on a busy machine that takes a while
@@ -147,3 +149,30 @@ def test_the_demo_stops_everything_when_one_of_its_processes_dies(demo):
     assert "worker exited" in demo.errors()
     assert [p for p in demo.seen if running(p)] == []
     assert processes_of(demo.instance) == []
+
+
+def test_a_busy_port_is_named_before_anything_starts(runner):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(args=["laurel", "run-demo", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"port {port} is in use" in result.output and "PORT=" in result.output
+
+
+def test_a_port_the_last_run_left_in_time_wait_is_free_again():
+    """Stopping the demo right after a request leaves that connection in TIME_WAIT
+    on the web port; the next start must not call the port busy (the web server
+    binds with SO_REUSEADDR, and so does the check)."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    accepted.close()  # the server side closes first: it keeps the TIME_WAIT
+    client.close()
+    server.close()
+    assert _port_free(port)
