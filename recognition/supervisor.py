@@ -304,7 +304,8 @@ def _worker_up(children: list[Child]) -> bool:
 def _banner(port: int, token: str | None, tryout: Tryout | None, instance: Path) -> str:
     base = f"http://127.0.0.1:{port}"
     rule = "=" * 72
-    names = " and ".join(PROCESSES)
+    *others, last = PROCESSES
+    names = f"{', '.join(others)} and {last}" if others else last
     lines = [
         "",
         rule,
