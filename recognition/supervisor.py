@@ -246,7 +246,7 @@ def _watch(children: list[Child], signals: _Signals) -> int:
         if ended:
             code = ended.process.returncode
             click.echo(f"{ended.name} exited with status {code}; stopping the others", err=True)
-            return code or 1
+            return code if code and code > 0 else 1
         time.sleep(0.2)
 
 
