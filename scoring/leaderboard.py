@@ -163,10 +163,12 @@ return boards
 """
 
 
-def forget_person(r: redis.Redis, boards: Boards, member: str, team: str) -> None:
-    """Take a person off every board of a team (after they moved to another team)."""
+def forget_person(r: redis.Redis, boards: Boards, member: str, team: str | None = None) -> None:
+    """Take a person off every board of a team (after they moved to another team),
+    or with no team, off every board there is (they are hidden)."""
+    scope = f"t:{team}:*" if team else "*"
     pipe = r.pipeline(transaction=False)
-    for key in r.scan_iter(match=f"{boards.prefix}b:t:{team}:*", count=1000):
+    for key in r.scan_iter(match=f"{boards.prefix}b:{scope}", count=1000):
         pipe.zrem(key, member)
     pipe.execute()
 

