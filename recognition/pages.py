@@ -103,6 +103,12 @@ def me():
     )
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Pages link their icon; this answers clients that ask the conventional path."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
 @bp.get("/people/<employee_id>")
 @login_required
 def profile(employee_id: str):
