@@ -288,29 +288,58 @@ def _notification_list(person_id: int) -> dict:
 # --- shaping service results for the templates --------------------------------
 
 
+STANDING_PERIODS = {"week": "This week", "month": "This month", "all": "All time"}
+# The boards a gap is worked out for: the week (what today can change) and all time.
+GAP_PERIODS = {"week": "This week", "all": "All time"}
+
+
 def _standing(person: Employee) -> dict:
-    """Points per period, rank, movement since the week began, and the gap above."""
+    """Points and rank per period, movement since the week began, and the gaps above."""
     periods = standings.standing(person)
     rank = periods["all"]["rank"]
     movement = standings.movement(person) if rank is not None else None
-    gap = (
-        standings.gap_to_next(person, "all", points=periods["all"]["points"])
-        if rank and rank > 1
-        else None
-    )
     view = {
+        "periods": [
+            {"label": label, "points": periods[key]["points"], "rank": periods[key]["rank"]}
+            for key, label in STANDING_PERIODS.items()
+        ],
         "week": periods["week"]["points"],
-        "month": periods["month"]["points"],
-        "all": periods["all"]["points"],
         "rank": rank,
+        "ranked": any(periods[key]["rank"] for key in STANDING_PERIODS),
         "hidden": person.leaderboard_opt_out,
         "movement": _movement(movement),
-        "gap": (
-            f"{_plural(gap['points'], 'point', 'points')} behind #{gap['rank']}" if gap else None
-        ),
+        "gaps": [
+            note
+            for key, label in GAP_PERIODS.items()
+            if (note := _gap_note(person, key, label, periods[key]))
+        ],
     }
     view["digest"] = hashlib.sha256(repr(sorted(view.items())).encode()).hexdigest()[:16]
     return view
+
+
+def _gap_note(person: Employee, period: str, label: str, standing: dict) -> str | None:
+    """ "This week: 30 points behind #1. 3 shares would do it." (the advice only when
+    the live rules and today's caps make one true)."""
+    if not standing["rank"]:
+        return None
+    if standing["rank"] == 1:
+        return f"{label}: you're top of the board."
+    gap = standings.gap_to_next(person, period, points=standing["points"])
+    if gap is None:
+        return None
+    note = f"{label}: {_plural(gap['points'], 'point', 'points')} behind #{gap['rank']}."
+    advice = standings.gap_advice(person, period, gap["points"])
+    if advice is None:
+        return note
+    if advice.shares is not None:
+        where = f" on {NETWORKS.get(advice.network, advice.network)}" if advice.network else ""
+        what = f"{_plural(advice.shares, 'share', 'shares')}{where} today"
+    elif advice.days == 1:
+        what = "A day of full activity"
+    else:
+        what = f"About {advice.days} days of full activity"
+    return f"{note} {what[:1].upper()}{what[1:]} would do it."
 
 
 def _movement(movement: dict | None) -> dict | None:

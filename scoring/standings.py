@@ -12,7 +12,9 @@ from recognition.extensions import db, redis_connection
 from recognition.people import Employee, Team
 from scoring.leaderboard import BoardReader, Boards, BoardView
 from scoring.ledger import build_rolling_boards, org_boards, org_today, person_totals
+from scoring.models import DailyTotal
 from scoring.periods import PERIODS, Window, window_for
+from scoring.rules import DayState, GapAdvice, closing_advice
 from scoring.rulesets import live_scoring
 
 MAX_LIMIT = 100
@@ -153,3 +155,17 @@ def gap_to_next(person: Employee, period: str = "all", points: int | None = None
     if found is None:
         return None
     return {"points": found[0], "rank": found[1]}
+
+
+def gap_advice(person: Employee, period: str, gap: int) -> GapAdvice | None:
+    """What would close `gap` points on the person's `period` board, under the live
+    rules and what today's caps still allow them (see `scoring.rules.closing_advice`)."""
+    live = live_scoring()
+    today = org_today()
+    row = db.session.get(DailyTotal, (live.generation, person.id, today))
+    state = (
+        DayState(row.scoring_shares, row.share_points, row.engagement_points) if row else DayState()
+    )
+    window = window_for(period, today)
+    days_left = (window.end - today).days if window.first is not None else None
+    return closing_advice(gap, live.ruleset, state, days_left)
