@@ -512,4 +512,8 @@ def _breakdown_row(row: history.BreakdownRow) -> dict:
             what += f" on {NETWORKS.get(row.network, row.network)}"
     else:
         what = CAUSES.get(row.cause_type, row.cause_type.capitalize())
-    return {"what": what, "count": row.awards, "points": row.points, "capped": row.capped}
+    # Shares are counted one by one, so their capped ones are too; an engagement
+    # row counts likes or clicks, of which a cap may have cut only some.
+    is_share = row.cause_type == "event" and row.rule == "share"
+    capped = (f"{row.capped:,} capped" if is_share else "capped") if row.capped else None
+    return {"what": what, "count": row.actions, "points": row.points, "capped": capped}

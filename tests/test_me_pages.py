@@ -118,6 +118,12 @@ def test_me_shows_tier_badges_chart_and_capped_rows(client, work, freeze_time):
     cells = re.findall(r"<tr>\s*<td>(.*?)</td>", breakdown, re.S)
     shares_linkedin = next(cell for cell in cells if cell.startswith("Shares on LinkedIn"))
     assert "2 capped" in shares_linkedin
+    # Actions, not events: one comment event carrying 5 comments, 10 likes in one event.
+    counts = dict(
+        re.findall(r"<tr>\s*<td>([^<]+?)</td>\s*<td class=\"num\">([\d,]+)</td>", breakdown)
+    )
+    assert counts["Comments on X"] == "5" and counts["Likes on LinkedIn"] == "10"
+    assert counts["Shares on X"] == "2"
     assert re.search(r"Total</th><td class=\"num\">95<", breakdown)
     activity = html.split("Recent activity", 1)[1].split("How you earned", 1)[0]
     assert "5 comments on X" in activity
