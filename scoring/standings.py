@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
 
 from recognition.extensions import db, redis_connection
 from recognition.people import Employee, Team
-from scoring.leaderboard import BoardReader, Boards, BoardView
+from scoring.leaderboard import BoardReader, Boards, BoardView, Entry
 from scoring.ledger import build_rolling_boards, org_boards, org_today, person_totals
 from scoring.models import DailyTotal
 from scoring.periods import PERIODS, Window, window_for
@@ -53,13 +54,65 @@ def _ensure_rolling(window: Window) -> None:
 
 
 def board(
-    period: str, team: str | None = None, limit: int = 10, around: str | None = None
+    period: str,
+    team: str | None = None,
+    limit: int = 10,
+    around: str | None = None,
+    max_limit: int = MAX_LIMIT,
 ) -> BoardView:
-    """Top `limit` of a current board, plus `around` (an employee id) with neighbours."""
+    """Top `limit` (at most `max_limit`) of a current board, plus `around` (an
+    employee id) with neighbours."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
-    limit = max(0, min(limit, MAX_LIMIT))
+    limit = max(0, min(limit, max_limit))
     return reader().read(current_window(period), team, limit, around)
+
+
+@dataclass(frozen=True)
+class BoardSearch:
+    """People whose name matches, with their place on one board."""
+
+    ranked: list[Entry]  # best rank first
+    unranked: list[Employee]  # matching, but not on this board (no points, or private)
+    more: bool  # more people match than were looked at
+
+
+def matching_people(query: str, team: str | None = None, limit: int = 25) -> list[Employee]:
+    """Active people whose name contains `query` (any case), by name; `limit` + 1 at most,
+    so a caller can tell there are more."""
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    select_people = (
+        select(Employee)
+        .where(Employee.active.is_(True), Employee.name.ilike(f"%{escaped}%", escape="\\"))
+        .order_by(Employee.name, Employee.id)
+        .limit(limit + 1)
+    )
+    if team:
+        select_people = select_people.join(Team, Team.id == Employee.team_id).where(
+            Team.slug == team
+        )
+    return list(db.session.scalars(select_people))
+
+
+def search_board(period: str, team: str | None, query: str, limit: int = 25) -> BoardSearch:
+    """Find colleagues by name on a current board (org-wide or a team's)."""
+    found = matching_people(query, team, limit)
+    more = len(found) > limit
+    found = found[:limit]
+    key = org_boards().key(current_window(period), team)
+    places = reader().places(key, [str(p.id) for p in found])
+    ranked, unranked = [], []
+    for person in found:
+        place = places.get(str(person.id))
+        if place is None:
+            unranked.append(person)
+            continue
+        team_slug = person.team.slug if person.team else None
+        ranked.append(
+            Entry(place[0], str(person.id), person.external_id, person.name, team_slug, place[1])
+        )
+    ranked.sort(key=lambda e: (e.rank, e.name))
+    return BoardSearch(ranked, unranked, more)
 
 
 def team_exists(slug: str) -> bool:
