@@ -10,7 +10,7 @@ from recognition.people import Employee
 from recognition.problems import problem
 from recognition.tokens import require_scope
 from scoring import badges
-from scoring.jobs import enqueue, queue, rescore_job
+from scoring.jobs import enqueue_rescore, queue
 from scoring.openbadges import build_credential
 from scoring.rules import RulesetError
 
@@ -148,7 +148,7 @@ def admin_rescore():
         return problem(
             422, "Unprocessable Content", "Unknown ruleset.", errors={"ruleset": ["unknown"]}
         )
-    job = enqueue(rescore_job, int(version), job_timeout=6 * 3600)
+    job = enqueue_rescore(int(version))
     return jsonify({"job_id": job.id, "status": job.get_status().value}), 202
 
 
