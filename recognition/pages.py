@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 
 from flask import (
@@ -26,14 +27,17 @@ from sqlalchemy import select
 from recognition.auth import current_person, login_required
 from recognition.extensions import begin_write, db, htmx
 from recognition.people import Employee
+from recognition.problems import problem
 from scoring import badges, history, standings
 from scoring.achievements import BadgeDefinition
 from scoring.jobs import enqueue, resync_person_job
+from scoring.openbadges import achievement_document
 from scoring.rulesets import live_scoring
 
 bp = Blueprint("me_pages", __name__)
 log = logging.getLogger(__name__)
 
+ACHIEVEMENT_TYPES = ["application/ld+json", "application/json"]
 CHART_WEEKS = 12
 NEAREST_BADGES = 3
 RECENT_ACTIVITY = 10
@@ -107,6 +111,54 @@ def me():
 def favicon():
     """Pages link their icon; this answers clients that ask the conventional path."""
     return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
+@bp.get("/badges/<slug>/<int:level>")
+def achievement(slug: str, level: int):
+    """Public: a badge level, the `Achievement` an exported credential names by this URL.
+
+    People get a page; `Accept: application/json` (or JSON-LD) gets the
+    Open Badges 3.0 Achievement itself.
+    """
+    found = badges.find_achievement(slug, level)
+    kind = request.accept_mimetypes.best_match(["text/html", *ACHIEVEMENT_TYPES])
+    wants_json = kind in ACHIEVEMENT_TYPES
+    if found is None:
+        if wants_json:
+            return problem(404, "Not Found", f"No badge {slug!r} with a level {level}.")
+        return _vary(
+            current_app.make_response(
+                (render_template("badges/not_found.html", slug=slug, level=level), 404)
+            ),
+            "Accept",
+        )
+    badge, lv = found
+    root = request.url_root.rstrip("/")
+    image = badge.image if badge.image.startswith("http") else root + badge.image
+    details = {
+        "achievement_url": url_for(".achievement", slug=slug, level=level, _external=True),
+        "badge_name": badge.name,
+        "level_label": lv.label,
+        "description": badge.description,
+        "criteria": badge.criteria_text(lv),
+        "image_url": image,
+    }
+    if wants_json:
+        document = achievement_document(
+            issuer_url=root, issuer_name=current_app.config["LAUREL_ISSUER_NAME"], **details
+        )
+        response = current_app.make_response(json.dumps(document))
+        response.mimetype = kind
+        return _vary(response, "Accept")
+    page = render_template(
+        "badges/achievement.html",
+        badge=badge,
+        level=lv,
+        details=details,
+        levels=badge.levels,
+        issuer=current_app.config["LAUREL_ISSUER_NAME"],
+    )
+    return _vary(current_app.make_response(page), "Accept")
 
 
 @bp.get("/people/<employee_id>")
@@ -215,9 +267,9 @@ def mark_read():
 # --- rendering ----------------------------------------------------------------
 
 
-def _vary(response):
+def _vary(response, header: str = "HX-Request"):
     # Full page or partial depends on HX-Request (and so does the sign-in redirect).
-    response.vary.add("HX-Request")
+    response.vary.add(header)
     return response
 
 

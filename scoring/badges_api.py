@@ -66,7 +66,9 @@ def badge_assertion(assertion_id: str):
     image = badge.image if badge else "/static/badges/default.svg"
     credential = build_credential(
         assertion_url=url_for(".badge_assertion", assertion_id=assertion_id, _external=True),
-        achievement_url=f"{root}/badges/{award.badge}/{award.level}",
+        achievement_url=url_for(
+            "me_pages.achievement", slug=award.badge, level=award.level, _external=True
+        ),
         issuer_url=root,
         issuer_name=current_app.config["LAUREL_ISSUER_NAME"],
         badge_name=badge.name if badge else award.badge,

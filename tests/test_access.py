@@ -14,6 +14,7 @@ PUBLIC = {
     "auth.demo_sign_in_post",
     "auth.sign_out",
     "me_pages.favicon",
+    "me_pages.achievement",
 }
 # Endpoints not meant for page visitors at all.
 SKIP_PREFIXES = ("static",)
