@@ -183,9 +183,19 @@ def _nice_ceiling(value: int) -> int:
     return next(step * magnitude for step in (1, 2, 5, 10) if step * magnitude >= value)
 
 
+# Room per character of the axis label: digits at the phone's 13px are about 7.5 wide.
+LABEL_CHAR_WIDTH = 8
+LABEL_GAP = 10  # from the label's left end to the edge, and to the axis
+
+
 def bar_chart(key: str, title: str, unit: str, points: list[tuple[str, int]]) -> BarChart:
-    """Geometry of a small server-rendered bar chart (one bar per week)."""
-    chart = BarChart(key, title, unit, [], _nice_ceiling(max((v for _, v in points), default=0)))
+    """Geometry of a small server-rendered bar chart (one bar per week).
+
+    The plot starts right of the widest axis label ("10,000"), so none is clipped.
+    """
+    top = _nice_ceiling(max((v for _, v in points), default=0))
+    left = max(BarChart.left, LABEL_GAP + LABEL_CHAR_WIDTH * len(f"{top:,}"))
+    chart = BarChart(key, title, unit, [], top, left=left)
     slot = (chart.width - chart.left - 4) / max(len(points), 1)
     span = chart.bottom - chart.plot_top
     bars = []
