@@ -94,11 +94,15 @@ def matching_people(query: str, team: str | None = None, limit: int = 25) -> lis
     return list(db.session.scalars(select_people))
 
 
+SEARCH_CANDIDATES = 500  # matching names looked up on the board, best ranks shown first
+
+
 def search_board(period: str, team: str | None, query: str, limit: int = 25) -> BoardSearch:
-    """Find colleagues by name on a current board (org-wide or a team's)."""
-    found = matching_people(query, team, limit)
-    more = len(found) > limit
-    found = found[:limit]
+    """Find colleagues by name on a current board (org-wide or a team's): the best
+    placed of them first, then those not on it, `limit` people in all."""
+    found = matching_people(query, team, SEARCH_CANDIDATES)
+    more = len(found) > SEARCH_CANDIDATES
+    found = found[:SEARCH_CANDIDATES]
     key = org_boards().key(current_window(period), team)
     places = reader().places(key, [str(p.id) for p in found])
     ranked, unranked = [], []
@@ -112,7 +116,9 @@ def search_board(period: str, team: str | None, query: str, limit: int = 25) -> 
             Entry(place[0], str(person.id), person.external_id, person.name, team_slug, place[1])
         )
     ranked.sort(key=lambda e: (e.rank, e.name))
-    return BoardSearch(ranked, unranked, more)
+    more = more or len(ranked) + len(unranked) > limit
+    ranked = ranked[:limit]
+    return BoardSearch(ranked, unranked[: limit - len(ranked)], more)
 
 
 def team_exists(slug: str) -> bool:

@@ -233,6 +233,11 @@ def test_find_a_colleague_shows_their_place_on_the_board(client, work, freeze_ti
     assert 'hx-get="/leaderboard?period=week&amp;q=person+2"' in html
     assert "Show more" not in html
 
+    # More matches than fit: the best placed come first, and the page says there are more.
+    many = client.get("/leaderboard?q=erson").get_data(as_text=True)
+    assert board_names(many) == [f"Person {i:02d}" for i in range(25)]
+    assert "More people match" in many and "Quiet Person" not in many
+
     quiet = client.get("/leaderboard?q=quiet").get_data(as_text=True)
     assert board_names(quiet) == [] and "Not on this board" in quiet
     assert '<a href="/people/Q1">Quiet Person 99</a>' in quiet
