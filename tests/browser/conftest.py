@@ -150,7 +150,7 @@ def new_page(browser, live_server):
             ),
         )
         page.js_errors = errors
-        _check_accessibility(page)
+        check_accessibility(page)
         pages.append(page)
         return page
 
@@ -162,7 +162,9 @@ def new_page(browser, live_server):
         context.close()
 
 
-def _check_accessibility(page) -> None:
+def check_accessibility(page) -> None:
+    """Run axe on every page `page.goto` leaves and reaches (JavaScript must be on:
+    axe runs in the page; the same pages are checked with it elsewhere)."""
     goto = page.goto
 
     def checked_goto(url: str, **kwargs):

@@ -14,7 +14,8 @@ from recognition.people import Employee
 from recognition.tokens import create_token
 from scoring.models import EmployeeScore
 from scoring.rulesets import live_scoring
-from tests.browser.conftest import PHONE
+from tests.browser import axe
+from tests.browser.conftest import PHONE, check_accessibility
 
 pytestmark = pytest.mark.browser
 
@@ -300,6 +301,8 @@ def test_invalid_rules_are_named_and_focus_moves_to_the_summary(
     context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript)
     try:
         page = context.new_page()
+        if javascript:
+            check_accessibility(page)
         sign_in_as(page, "admin")
         page.goto("/admin/rules")
         # The browser's own range check would stop "-3" first; the server's is tested here.
@@ -316,6 +319,8 @@ def test_invalid_rules_are_named_and_focus_moves_to_the_summary(
         )
         expect(reshare).to_have_attribute("aria-invalid", "true")
         expect(reshare).to_have_value("-3")
+        if javascript:
+            axe.check(page, "with the errors shown")
     finally:
         context.close()
 
