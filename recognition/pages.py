@@ -371,8 +371,8 @@ def _standing(person: Employee) -> dict:
 
 
 def _gap_note(person: Employee, period: str, label: str, standing: dict) -> str | None:
-    """ "This week: 30 points behind #1. 3 shares would do it." (the advice only when
-    the live rules and today's caps make one true)."""
+    """A line like "This week: 30 points behind #1. 3 shares today would do it.", with
+    advice only where the live rules and today's caps make one true."""
     if not standing["rank"]:
         return None
     if standing["rank"] == 1:
