@@ -192,8 +192,10 @@ def score_event(event: ScorableEvent, state: DayState, ruleset: Ruleset) -> tupl
 
 # --- what would close a gap on a board ------------------------------------------
 
-# Beyond this many days of full activity, a gap is just a gap: no advice.
+# Beyond this many days of full activity, or shares in a day without a share cap,
+# a gap is just a gap: no advice.
 MAX_ADVICE_DAYS = 30
+MAX_ADVICE_SHARES = 25
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,8 @@ def closing_advice(
     Otherwise it is the number of days at the daily caps. `days_left` (today
     included) bounds a period that ends, such as this week. None when nothing
     sensible can be said: shares earn nothing, or it would take longer than
-    the period has left or than MAX_ADVICE_DAYS.
+    the period has left or than MAX_ADVICE_DAYS (or, with no share cap, more
+    than MAX_ADVICE_SHARES shares).
     """
     if gap <= 0:
         return None
@@ -233,7 +236,7 @@ def closing_advice(
     cap = ruleset.max_scoring_shares
     shares_left = None if cap is None else max(0, cap - today.scoring_shares)
     if shares_left is None or shares_needed <= shares_left:
-        if days_left is not None and days_left < 1:
+        if (days_left is not None and days_left < 1) or shares_needed > MAX_ADVICE_SHARES:
             return None
         return GapAdvice(shares=shares_needed, network=network)
     engagement_cap = ruleset.max_engagement_points

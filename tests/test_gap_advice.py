@@ -81,7 +81,8 @@ def test_the_live_point_values_and_caps_are_used():
     # A full day is 2 x 25 + 10 = 60.
     assert closing_advice(61, richer, FRESH) == GapAdvice(days=2)
     uncapped = rules(daily_caps={"scoring_shares": None, "engagement_points": None})
-    assert closing_advice(5000, uncapped, FRESH) == GapAdvice(shares=500)
+    assert closing_advice(250, uncapped, FRESH) == GapAdvice(shares=25)
+    assert closing_advice(251, uncapped, FRESH) is None  # no cap, but 26 shares in a day
 
 
 def test_the_best_paying_network_is_named_when_networks_differ():
