@@ -35,7 +35,7 @@ from recognition.auth import current_person, login_required
 from recognition.extensions import db, htmx
 from recognition.tokens import SCOPES, ApiToken, create_token, revoke_token
 from scoring.achievements import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_TARGET
-from scoring.jobs import enqueue, queue, rescore_job
+from scoring.jobs import ACTIVE_STATES, active_rescore, enqueue_rescore, queue, rescore_job
 from scoring.ledger import org_today
 from scoring.models import LedgerGeneration, RulesetVersion
 from scoring.rules import EVENT_TYPES, MAX_MULTIPLIER, NETWORKS, RulesetError
@@ -46,7 +46,6 @@ bp = Blueprint("admin_pages", __name__, url_prefix="/admin")
 NOTE_LIMIT = 500
 MAX_POINTS = 10_000  # as scoring.rules checks; only a browser hint here
 HISTORY_LIMIT = 50
-RESCORE_TIMEOUT = 6 * 3600
 RESCORE_FUNC = f"{rescore_job.__module__}.{rescore_job.__qualname__}"
 JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -184,9 +183,19 @@ def _nice_ceiling(value: int) -> int:
     return next(step * magnitude for step in (1, 2, 5, 10) if step * magnitude >= value)
 
 
+# Room per character of the axis label: digits at the phone's 13px are about 7.5 wide.
+LABEL_CHAR_WIDTH = 8
+LABEL_GAP = 10  # from the label's left end to the edge, and to the axis
+
+
 def bar_chart(key: str, title: str, unit: str, points: list[tuple[str, int]]) -> BarChart:
-    """Geometry of a small server-rendered bar chart (one bar per week)."""
-    chart = BarChart(key, title, unit, [], _nice_ceiling(max((v for _, v in points), default=0)))
+    """Geometry of a small server-rendered bar chart (one bar per week).
+
+    The plot starts right of the widest axis label ("10,000"), so none is clipped.
+    """
+    top = _nice_ceiling(max((v for _, v in points), default=0))
+    left = max(BarChart.left, LABEL_GAP + LABEL_CHAR_WIDTH * len(f"{top:,}"))
+    chart = BarChart(key, title, unit, [], top, left=left)
     slot = (chart.width - chart.left - 4) / max(len(points), 1)
     span = chart.bottom - chart.plot_top
     bars = []
@@ -727,6 +736,7 @@ def rules():
         "admin/_rules_form.html",
         overview=overview,
         form=rules_form(overview.latest),
+        rescoring=_active_job(),
     )
 
 
@@ -763,6 +773,7 @@ def save_rules():
         422,
         overview=overview,
         form=rules_form(base, typed, errors, note),
+        rescoring=_active_job(),
     )
 
 
@@ -784,18 +795,35 @@ def rules_version(version_id: int):
         previous=previous,
         changes=diff_rulesets(previous.document, row.document) if previous else None,
         overview=overview,
+        rescoring=_active_job(),
     )
+
+
+def _active_job() -> JobProgress | None:
+    job = active_rescore()
+    return job_progress(job.id) if job is not None else None
 
 
 @bp.post("/rules/versions/<int:version_id>/rescore")
 @login_required(role="admin")
 def rescore(version_id: int):
-    """Start replaying the event history under a version; it goes live when done."""
+    """Start replaying the event history under a version; it goes live when done.
+
+    One re-score at a time: while one waits or runs, it is shown instead.
+    """
     if _version(version_id) is None:
         abort(404)
-    job = enqueue(rescore_job, version_id, job_timeout=RESCORE_TIMEOUT)
+    running = _active_job()
+    if running is None:
+        job = job_progress(enqueue_rescore(version_id).id)
+        notice = None
+    else:
+        job = running
+        notice = "A re-score is already waiting or running; this one was not started."
     if htmx:
-        return _page(None, "admin/_job.html", job=job_progress(job.id))
+        return _page(None, "admin/_rescore.html", version=version_id, rescoring=job, notice=notice)
+    if notice:
+        flash(notice, "error")
     return redirect(url_for(".job", job_id=job.id), 303)
 
 
@@ -810,7 +838,11 @@ class JobProgress:
 
     @property
     def running(self) -> bool:
-        return self.status not in ("finished", "failed", "stopped", "canceled")
+        return self.status in ACTIVE_STATES
+
+    @property
+    def waiting(self) -> bool:
+        return self.status in ("queued", "deferred", "scheduled")
 
     @property
     def state(self) -> str:
@@ -849,9 +881,31 @@ def job_progress(job_id: str) -> JobProgress | None:
 @bp.get("/jobs/<job_id>")
 @login_required(role="admin")
 def job(job_id: str):
-    """A re-score's progress; htmx polls the partial every second while it runs."""
+    """A re-score's progress; htmx polls the partial every second while it runs.
+
+    Polled from a rules page (`reload=1`), the end of the job reloads that page,
+    so everything on it (which version is live, the button) shows the new state.
+    """
     progress = job_progress(job_id) or abort(404)
-    return _page("admin/job.html", "admin/_job.html", job=progress)
+    if htmx and request.args.get("reload") and not progress.running:
+        flash(_outcome(progress), "success" if progress.status == "finished" else "error")
+        response = make_response("", 200)
+        response.headers["HX-Refresh"] = "true"
+        return response
+    return _page(
+        "admin/job.html", "admin/_job.html", job=progress, reload=bool(request.args.get("reload"))
+    )
+
+
+def _outcome(job: JobProgress) -> str:
+    if job.status == "finished":
+        events = (job.result or {}).get("events")
+        done = f" {events:,} {'event' if events == 1 else 'events'} re-scored." if events else ""
+        return f"Re-score finished: version {job.version} is live.{done}"
+    return (
+        f"The re-score under version {job.version} did not finish ({job.state.lower()}), "
+        "so nothing changed: points still follow the live version."
+    )
 
 
 # --- API tokens ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
+from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -27,10 +28,14 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from recognition.extensions import db, htmx
-from recognition.people import Employee
+from recognition.people import Employee, Team
+from scoring.ledger import org_today
+from scoring.models import DailyTotal
+from scoring.periods import window_for
+from scoring.rulesets import live_scoring
 
 bp = Blueprint("auth", __name__)
 
@@ -152,18 +157,87 @@ def sign_in_page():
     return render_template("auth/sign_in.html"), 401
 
 
+DEMO_LIST = 24
+DEMO_ROLES = {"admin": "Program admin", "manager": "Manager", "employee": "Employee"}
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    employee_id: str
+    name: str
+    role: str
+    team: str | None
+    week_points: int
+
+
+def demo_people(
+    query: str = "", role: str | None = None, limit: int = DEMO_LIST
+) -> tuple[list[DemoPerson], int]:
+    """People to sign in as on the demo page, most active this week first, and how
+    many match. `query` matches a name (any part, any case) or an employee id."""
+    window = window_for("week", org_today())
+    week = (
+        select(DailyTotal.employee_id, func.sum(DailyTotal.points).label("points"))
+        .where(
+            DailyTotal.generation == live_scoring().generation,
+            DailyTotal.local_day >= window.first,
+            DailyTotal.local_day < window.end,
+        )
+        .group_by(DailyTotal.employee_id)
+        .subquery()
+    )
+    conditions = [Employee.active.is_(True)]
+    if query:
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(
+            or_(
+                Employee.name.ilike(f"%{escaped}%", escape="\\"),
+                func.lower(Employee.external_id) == query.lower(),
+            )
+        )
+    if role:
+        conditions.append(Employee.role == role)
+    points = func.coalesce(week.c.points, 0)
+    rows = db.session.execute(
+        select(Employee.external_id, Employee.name, Employee.role, Team.name, points)
+        .outerjoin(Team, Team.id == Employee.team_id)
+        .outerjoin(week, week.c.employee_id == Employee.id)
+        .where(*conditions)
+        .order_by(points.desc(), Employee.name, Employee.id)
+        .limit(limit)
+    )
+    people = [DemoPerson(e, n, r, t, int(p)) for e, n, r, t, p in rows]
+    total = db.session.scalar(select(func.count()).select_from(Employee).where(*conditions))
+    return people, total
+
+
 @bp.get("/demo/sign-in")
 def demo_sign_in():
+    """Pick anyone to sign in as; htmx searches as you type (name, employee id, role)."""
     if not current_app.config.get("LAUREL_DEMO"):
         abort(404)
-    people = db.session.scalars(
-        select(Employee).where(Employee.active.is_(True)).order_by(Employee.name)
-    ).all()
-    by_role = {role: [p for p in people if p.role == role] for role in ("admin", "manager")}
-    by_role["employee"] = [p for p in people if p.role == "employee"][:40]
-    return render_template(
-        "auth/demo_sign_in.html", by_role=by_role, next=request.args.get("next") or ""
+    query = " ".join(request.args.get("q", "").split())[:100]
+    role = request.args.get("role") or None
+    error = None
+    if role and role not in DEMO_ROLES:
+        error = f"There is no role {role!r}; showing everyone."
+        role = None
+    people, total = demo_people(query, role)
+    template = "auth/_demo_people.html" if htmx else "auth/demo_sign_in.html"
+    response = current_app.make_response(
+        render_template(
+            template,
+            people=people,
+            total=total,
+            query=query,
+            role=role,
+            roles=DEMO_ROLES,
+            error=error,
+            next=request.args.get("next") or "",
+        )
     )
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.post("/demo/sign-in")

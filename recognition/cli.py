@@ -179,7 +179,7 @@ def rescore_command(version, here):
     """Replay all events under a ruleset into a new generation and switch to it."""
     import time
 
-    from scoring.jobs import enqueue, rescore_job
+    from scoring.jobs import enqueue_rescore
     from scoring.rulesets import ruleset
 
     try:
@@ -197,7 +197,7 @@ def rescore_command(version, here):
 
             result = rescore(version, report)
         else:
-            job = enqueue(rescore_job, version, job_timeout=6 * 3600)
+            job = enqueue_rescore(version)
             while not job.is_finished:
                 if job.is_failed:
                     raise click.ClickException(f"re-score failed: {job.latest_result()}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 
 from flask import (
@@ -27,15 +28,18 @@ from sqlalchemy import select
 from recognition.auth import current_person, login_required
 from recognition.extensions import begin_write, db, htmx
 from recognition.people import Employee
+from recognition.problems import problem
 from scoring import badges, history, standings
 from scoring.achievements import BadgeDefinition
 from scoring.jobs import enqueue, resync_person_job
 from scoring.ledger import resync_person
+from scoring.openbadges import achievement_document
 from scoring.rulesets import live_scoring
 
 bp = Blueprint("me_pages", __name__)
 log = logging.getLogger(__name__)
 
+ACHIEVEMENT_TYPES = ["application/ld+json", "application/json"]
 CHART_WEEKS = 12
 NEAREST_BADGES = 3
 RECENT_ACTIVITY = 10
@@ -103,6 +107,60 @@ def me():
         activity=[_activity(a) for a in history.recent_activity(person.id, RECENT_ACTIVITY)],
         breakdown=[_breakdown_row(r) for r in history.breakdown(person.id)],
     )
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Pages link their icon; this answers clients that ask the conventional path."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
+@bp.get("/badges/<slug>/<int:level>")
+def achievement(slug: str, level: int):
+    """Public: a badge level, the `Achievement` an exported credential names by this URL.
+
+    People get a page; `Accept: application/json` (or JSON-LD) gets the
+    Open Badges 3.0 Achievement itself.
+    """
+    found = badges.find_achievement(slug, level)
+    kind = request.accept_mimetypes.best_match(["text/html", *ACHIEVEMENT_TYPES])
+    wants_json = kind in ACHIEVEMENT_TYPES
+    if found is None:
+        if wants_json:
+            return problem(404, "Not Found", f"No badge {slug!r} with a level {level}.")
+        return _vary(
+            current_app.make_response(
+                (render_template("badges/not_found.html", slug=slug, level=level), 404)
+            ),
+            "Accept",
+        )
+    badge, lv = found
+    root = request.url_root.rstrip("/")
+    image = badge.image if badge.image.startswith("http") else root + badge.image
+    details = {
+        "achievement_url": url_for(".achievement", slug=slug, level=level, _external=True),
+        "badge_name": badge.name,
+        "level_label": lv.label,
+        "description": badge.description,
+        "criteria": badge.criteria_text(lv),
+        "image_url": image,
+    }
+    if wants_json:
+        document = achievement_document(
+            issuer_url=root, issuer_name=current_app.config["LAUREL_ISSUER_NAME"], **details
+        )
+        response = current_app.make_response(json.dumps(document))
+        response.mimetype = kind
+        return _vary(response, "Accept")
+    page = render_template(
+        "badges/achievement.html",
+        badge=badge,
+        level=lv,
+        details=details,
+        levels=badge.levels,
+        issuer=current_app.config["LAUREL_ISSUER_NAME"],
+    )
+    return _vary(current_app.make_response(page), "Accept")
 
 
 @bp.get("/people/<employee_id>")
@@ -211,9 +269,9 @@ def mark_read():
 # --- rendering ----------------------------------------------------------------
 
 
-def _vary(response):
+def _vary(response, header: str = "HX-Request"):
     # Full page or partial depends on HX-Request (and so does the sign-in redirect).
-    response.vary.add("HX-Request")
+    response.vary.add(header)
     return response
 
 
@@ -293,29 +351,58 @@ def _notification_list(person_id: int) -> dict:
 # --- shaping service results for the templates --------------------------------
 
 
+STANDING_PERIODS = {"week": "This week", "month": "This month", "all": "All time"}
+# The boards a gap is worked out for: the week (what today can change) and all time.
+GAP_PERIODS = {"week": "This week", "all": "All time"}
+
+
 def _standing(person: Employee) -> dict:
-    """Points per period, rank, movement since the week began, and the gap above."""
+    """Points and rank per period, movement since the week began, and the gaps above."""
     periods = standings.standing(person)
     rank = periods["all"]["rank"]
     movement = standings.movement(person) if rank is not None else None
-    gap = (
-        standings.gap_to_next(person, "all", points=periods["all"]["points"])
-        if rank and rank > 1
-        else None
-    )
     view = {
+        "periods": [
+            {"label": label, "points": periods[key]["points"], "rank": periods[key]["rank"]}
+            for key, label in STANDING_PERIODS.items()
+        ],
         "week": periods["week"]["points"],
-        "month": periods["month"]["points"],
-        "all": periods["all"]["points"],
         "rank": rank,
+        "ranked": any(periods[key]["rank"] for key in STANDING_PERIODS),
         "hidden": person.leaderboard_opt_out,
         "movement": _movement(movement),
-        "gap": (
-            f"{_plural(gap['points'], 'point', 'points')} behind #{gap['rank']}" if gap else None
-        ),
+        "gaps": [
+            note
+            for key, label in GAP_PERIODS.items()
+            if (note := _gap_note(person, key, label, periods[key]))
+        ],
     }
     view["digest"] = hashlib.sha256(repr(sorted(view.items())).encode()).hexdigest()[:16]
     return view
+
+
+def _gap_note(person: Employee, period: str, label: str, standing: dict) -> str | None:
+    """A line like "This week: 30 points behind #1. 3 shares today would do it.", with
+    advice only where the live rules and today's caps make one true."""
+    if not standing["rank"]:
+        return None
+    if standing["rank"] == 1:
+        return f"{label}: you're top of the board."
+    gap = standings.gap_to_next(person, period, points=standing["points"])
+    if gap is None:
+        return None
+    note = f"{label}: {_plural(gap['points'], 'point', 'points')} behind #{gap['rank']}."
+    advice = standings.gap_advice(person, period, gap["points"])
+    if advice is None:
+        return note
+    if advice.shares is not None:
+        where = f" on {NETWORKS.get(advice.network, advice.network)}" if advice.network else ""
+        what = f"{_plural(advice.shares, 'share', 'shares')}{where} today"
+    elif advice.days == 1:
+        what = "A day of full activity"
+    else:
+        what = f"About {advice.days} days of full activity"
+    return f"{note} {what[:1].upper()}{what[1:]} would do it."
 
 
 def _movement(movement: dict | None) -> dict | None:
@@ -488,4 +575,8 @@ def _breakdown_row(row: history.BreakdownRow) -> dict:
             what += f" on {NETWORKS.get(row.network, row.network)}"
     else:
         what = CAUSES.get(row.cause_type, row.cause_type.capitalize())
-    return {"what": what, "count": row.awards, "points": row.points, "capped": row.capped}
+    # Shares are counted one by one, so their capped ones are too; an engagement
+    # row counts likes or clicks, of which a cap may have cut only some.
+    is_share = row.cause_type == "event" and row.rule == "share"
+    capped = (f"{row.capped:,} capped" if is_share else "capped") if row.capped else None
+    return {"what": what, "count": row.actions, "points": row.points, "capped": capped}

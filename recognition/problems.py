@@ -1,12 +1,35 @@
-"""RFC 9457 problem details for every API error."""
+"""Errors: RFC 9457 problem details for the API, Laurel's own pages for people."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+import logging
+
+from flask import Flask, jsonify, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from recognition.extensions import db
+
 PROBLEM_TYPE = "about:blank"
+log = logging.getLogger(__name__)
+
+# What a person reads for the errors they may meet; others show the error's own words.
+PAGE_TEXTS = {
+    403: (
+        "This page isn't open to you",
+        "Your role in Laurel does not include this page. If you think it should, "
+        "ask your advocacy program admin.",
+    ),
+    404: (
+        "We couldn't find that page",
+        "The address may be mistyped, or what it pointed to is no longer here.",
+    ),
+    500: (
+        "Something went wrong on our side",
+        "Laurel could not finish that request. Nothing you had already saved is lost; "
+        "try again in a moment.",
+    ),
+}
 
 
 def problem(status: int, title: str, detail: str | None = None, **extra):
@@ -24,6 +47,20 @@ def _wants_problem() -> bool:
     return request.path.startswith("/api/")
 
 
+def error_page(exc: HTTPException):
+    """An error as a page in Laurel's layout, with a way back."""
+    status = exc.code or 500
+    heading, detail = PAGE_TEXTS.get(status, (exc.name, exc.description))
+    # A message given to abort() says more than the stock text; keep it.
+    if exc.description and exc.description != type(exc).description and status != 500:
+        detail = exc.description
+    body = render_template("errors/error.html", status=status, heading=heading, detail=detail)
+    response = exc.get_response()
+    response.set_data(body)
+    response.mimetype = "text/html"
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def validation_failed(exc: ValidationError):
@@ -36,6 +73,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if not _wants_problem():
-            return exc
-        return problem(exc.code or 500, exc.name, exc.description)
+        if exc.code is None or exc.code < 400:
+            return exc  # redirects Werkzeug raises (a missing trailing slash)
+        if exc.code >= 500:
+            # The request's transaction may be broken; the page must not reuse it.
+            db.session.rollback()
+        if _wants_problem():
+            return problem(exc.code, exc.name, exc.description)
+        return error_page(exc)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from recognition.clock import utcnow
-from recognition.extensions import db
+from recognition.extensions import begin_write, db
 from recognition.people import EmployeeSchema, upsert_employee
 from recognition.tokens import create_token
 
@@ -120,7 +120,9 @@ def seed_demo(people: int = 200, days: int = 90, random_seed: int = 7) -> dict:
     if days < 1:
         raise ValueError("a demo needs at least one day of events")
     from scoring.events import ingest
-    from scoring.ledger import rebuild_derived, score_events
+    from scoring.ledger import Target, org_today, rebuild_derived, score_events
+    from scoring.progress import backfill_history
+    from scoring.rulesets import live_scoring
 
     rng = random.Random(random_seed)
     members = _organisation(rng, people)
@@ -131,11 +133,20 @@ def seed_demo(people: int = 200, days: int = 90, random_seed: int = 7) -> dict:
 
     items = _events(rng, members, days, utcnow(), current_app.config["LAUREL_TZ"], random_seed)
     stored = 0
+    # Scored as a backfill: no boards or notifications per batch (everyone's
+    # tier would step up "today", several times). The history pass then steps
+    # tiers day by day and tells people only what happened lately, at its time;
+    # the rebuild writes the boards once.
+    live = live_scoring()
+    backfill = Target(live.generation, live.ruleset, live=False)
     for start in range(0, len(items), BATCH):
         report = ingest(items[start : start + BATCH], default_source=EVENT_SOURCE)
         stored += len(report.new_event_ids)
         if report.new_event_ids:
-            score_events(report.new_event_ids)
+            score_events(report.new_event_ids, backfill)
+    begin_write(db.session)
+    backfill_history(live.generation, live.ruleset, org_today())
+    db.session.commit()
     rebuild_derived()
 
     _, secret = create_token(TOKEN_SOURCE, TOKEN_SCOPES)

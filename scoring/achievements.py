@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import math
 import re
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -682,3 +683,58 @@ def tier_progress(
         },
     ]
     return TierProgress(state.tier, following.slug, components)
+
+
+@dataclass(frozen=True)
+class TierHistory:
+    """A person's tier after stepping through their history day by day."""
+
+    state: TierState
+    since: dt.date  # the day they reached (or started in) their current tier
+    promotions: tuple[tuple[dt.date, str], ...]  # (day, tier reached), oldest first
+
+
+def tier_history(
+    tiers: Sequence[TierDefinition],
+    daily: dict[dt.date, tuple[int, int, int]],
+    last: dt.date,
+    window_days: int = 90,
+) -> TierHistory:
+    """Step a tier through every day from the first of `daily` to `last`, as the daily
+    review would have, judging each day on the `window_days` ending on it.
+
+    `daily` maps a local day to that day's (points, shares, engagements). A
+    promotion is a step up, or starting above the first tier (as live scoring
+    counts them).
+    """
+    order = [tier.slug for tier in tiers]
+    day = min(daily) if daily else last
+    window: deque[tuple[int, int, int]] = deque()
+    points = shares = engagements = 0
+    state: TierState | None = None
+    since = day
+    promotions: list[tuple[dt.date, str]] = []
+    while day <= last:
+        today = daily.get(day, (0, 0, 0))
+        window.append(today)
+        points, shares, engagements = (
+            points + today[0],
+            shares + today[1],
+            engagements + today[2],
+        )
+        if len(window) > window_days:
+            gone = window.popleft()
+            points, shares, engagements = (
+                points - gone[0],
+                shares - gone[1],
+                engagements - gone[2],
+            )
+        after = step_tier(tiers, state, TierMetrics(points, shares, engagements), day)
+        before = state.tier if state else None
+        if before is None or after.tier != before:
+            since = day
+            if order.index(after.tier) > (order.index(before) if before in order else 0):
+                promotions.append((day, after.tier))
+        state = after
+        day += dt.timedelta(days=1)
+    return TierHistory(state or TierState(order[0]), since, tuple(promotions))

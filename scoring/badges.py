@@ -11,6 +11,7 @@ from recognition.extensions import begin_write, db
 from recognition.people import Employee
 from scoring.achievements import (
     BadgeDefinition,
+    Level,
     Stats,
     TierState,
     progress,
@@ -18,10 +19,16 @@ from scoring.achievements import (
     tier_progress,
 )
 from scoring.ledger import org_today, person_totals
-from scoring.models import BadgeAward, LedgerGeneration, Notification, PersonProgress
+from scoring.models import (
+    BadgeAward,
+    LedgerGeneration,
+    Notification,
+    PersonProgress,
+    RulesetVersion,
+)
 from scoring.progress import notify_badges, tier_metrics
 from scoring.rules import Ruleset
-from scoring.rulesets import live_scoring
+from scoring.rulesets import live_scoring, ruleset
 
 
 class BadgeError(ValueError):
@@ -131,6 +138,33 @@ def find_assertion(assertion_id: str) -> tuple[BadgeAward, Employee, BadgeDefini
         return None
     person = db.session.get(Employee, award.employee_id)
     return award, person, _definitions(live.ruleset).get(award.badge)
+
+
+def find_achievement(slug: str, level: int) -> tuple[BadgeDefinition, Level] | None:
+    """A badge level by the id exported credentials carry (`/badges/<slug>/<level>`).
+
+    The live ruleset first; a badge since removed from it is still found in
+    the newest saved version that had it, so credentials already handed out
+    keep resolving.
+    """
+    live = live_scoring().ruleset
+    versions = [live.version] + list(
+        db.session.scalars(
+            select(RulesetVersion.version)
+            .where(RulesetVersion.version != live.version)
+            .order_by(RulesetVersion.version.desc())
+        )
+    )
+    for version in versions:
+        rules = live if version == live.version else ruleset(version)
+        badge = _definitions(rules).get(slug)
+        if badge is None:
+            continue
+        try:
+            return badge, badge.level(level)
+        except KeyError:
+            continue
+    return None
 
 
 def revoke_badge(assertion_id: str, reason: str, by: str) -> BadgeAward:

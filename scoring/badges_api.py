@@ -10,7 +10,7 @@ from recognition.people import Employee
 from recognition.problems import problem
 from recognition.tokens import require_scope
 from scoring import badges
-from scoring.jobs import enqueue, queue, rescore_job
+from scoring.jobs import enqueue_rescore, queue
 from scoring.openbadges import build_credential
 from scoring.rules import RulesetError
 
@@ -66,7 +66,9 @@ def badge_assertion(assertion_id: str):
     image = badge.image if badge else "/static/badges/default.svg"
     credential = build_credential(
         assertion_url=url_for(".badge_assertion", assertion_id=assertion_id, _external=True),
-        achievement_url=f"{root}/badges/{award.badge}/{award.level}",
+        achievement_url=url_for(
+            "me_pages.achievement", slug=award.badge, level=award.level, _external=True
+        ),
         issuer_url=root,
         issuer_name=current_app.config["LAUREL_ISSUER_NAME"],
         badge_name=badge.name if badge else award.badge,
@@ -148,7 +150,7 @@ def admin_rescore():
         return problem(
             422, "Unprocessable Content", "Unknown ruleset.", errors={"ruleset": ["unknown"]}
         )
-    job = enqueue(rescore_job, int(version), job_timeout=6 * 3600)
+    job = enqueue_rescore(int(version))
     return jsonify({"job_id": job.id, "status": job.get_status().value}), 202
 
 

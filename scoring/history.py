@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 
 from recognition.extensions import db
 from scoring.ledger import org_today
 from scoring.models import DailyTotal, PointAward
 from scoring.periods import week_start
+from scoring.rules import SHARE
 from scoring.rulesets import live_scoring
 
 _WEEK = dt.timedelta(days=7)
@@ -29,9 +30,9 @@ class BreakdownRow:
     cause_type: str  # "event", "kudos", "nomination", "adjustment"
     rule: str | None  # the event type for events; None for other causes
     network: str | None
-    awards: int  # ledger rows
+    actions: int  # shares, and the engagements events carry (their count); awards otherwise
     points: int
-    capped: int  # rows the daily caps cut
+    capped: int  # ledger rows the daily caps cut
 
 
 @dataclass(frozen=True)
@@ -73,17 +74,20 @@ def weekly_points(
 
 
 def breakdown_query(generation: int, person_id: int) -> Select:
-    """Per (cause, rule, network): ledger rows, points and capped rows of one person.
+    """Per (cause, rule, network): actions, points and capped rows of one person.
 
-    Only columns the covering index carries, so PostgreSQL answers it from the
-    index alone (a test holds it to that).
+    A share is one action however it was sent; an engagement event carries
+    its count of likes, clicks or comments (the ledger's `quantity`), as the
+    daily totals count them. Only columns the covering index carries, so
+    PostgreSQL answers it from the index alone (a test holds it to that).
     """
+    engagement = and_(PointAward.cause_type == "event", PointAward.rule != SHARE)
     return (
         select(
             PointAward.cause_type,
             PointAward.rule,
             PointAward.network,
-            func.count(),
+            func.sum(case((engagement, PointAward.quantity), else_=1)),
             func.sum(PointAward.points),
             func.sum(case((PointAward.capped, 1), else_=0)),
         )
@@ -113,7 +117,7 @@ def breakdown(person_id: int) -> list[BreakdownRow]:
             cause,
             None,
             None,
-            held.awards + int(n),
+            held.actions + int(n),
             held.points + int(points or 0),
             held.capped + int(cut or 0),
         )

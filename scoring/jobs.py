@@ -227,6 +227,34 @@ def rescore_job(version: int) -> dict:
     return rescore(version, report)
 
 
+RESCORE_TIMEOUT = 6 * 3600
+# A re-score still waiting or running (a retry waits in the scheduled registry).
+ACTIVE_STATES = ("queued", "started", "deferred", "scheduled")
+
+
+def _rescore_key() -> str:
+    from scoring.ledger import org_boards
+
+    return f"{org_boards().prefix}rescore-job"
+
+
+def enqueue_rescore(version: int):
+    """Queue a re-score under ruleset `version` and remember it as the current one,
+    so the pages can show it (and hold back another) while it waits or runs."""
+    job = enqueue(rescore_job, version, job_timeout=RESCORE_TIMEOUT)
+    redis_connection().set(_rescore_key(), job.id, ex=RESCORE_TIMEOUT + 24 * 3600)
+    return job
+
+
+def active_rescore():
+    """The re-score job still waiting or running, or None."""
+    job_id = redis_connection().get(_rescore_key())
+    job = queue().fetch_job(job_id.decode()) if job_id else None
+    if job is None or job.get_status().value not in ACTIVE_STATES:
+        return None
+    return job
+
+
 @in_app_context
 def review_tiers_job() -> int:
     """The daily tier review (demotions need no event to happen)."""

@@ -277,6 +277,23 @@ return out
 """
 
 
+# Rank and points of several members on one board (nothing for those not on it).
+_PLACES_SCRIPT = """
+local out = {}
+for i, member in ipairs(ARGV) do
+  local score = redis.call('ZSCORE', KEYS[1], member)
+  if score then
+    out[#out + 1] = redis.call('ZCOUNT', KEYS[1], '(' .. score, '+inf') + 1
+    out[#out + 1] = score
+  else
+    out[#out + 1] = false
+    out[#out + 1] = false
+  end
+end
+return out
+"""
+
+
 @dataclass(frozen=True)
 class Entry:
     rank: int
@@ -327,6 +344,7 @@ class BoardReader:
         self.boards = boards
         self._read = r.register_script(_READ_SCRIPT)
         self._ranks = r.register_script(_RANKS_SCRIPT)
+        self._places = r.register_script(_PLACES_SCRIPT)
 
     def read(self, window: Window, team: str | None, limit: int, around: str | None) -> BoardView:
         total, top, start, above, near, names = self._read(
@@ -348,6 +366,17 @@ class BoardReader:
         for rank, score in zip(flat[::2], flat[1::2], strict=True):
             out.append(None if rank is None else (int(rank), int(float(score))))
         return out
+
+    def places(self, key: str, members: list[str]) -> dict[str, tuple[int, int]]:
+        """(rank, points) of each member on board `key`; members not on it are left out."""
+        if not members:
+            return {}
+        flat = self._places(keys=[key], args=members)
+        return {
+            member: (int(rank), int(float(score)))
+            for member, rank, score in zip(members, flat[::2], flat[1::2], strict=True)
+            if rank is not None
+        }
 
 
 _GAP_SCRIPT = """

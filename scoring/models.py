@@ -100,7 +100,7 @@ class PointAward(db.Model):
             "generation",
             "employee_id",
             "occurred_at",
-            postgresql_include=["cause_type", "rule", "network", "points", "capped"],
+            postgresql_include=["cause_type", "rule", "network", "quantity", "points", "capped"],
         ),
         CheckConstraint("cause_type IN ('event', 'kudos', 'nomination', 'adjustment')", "cause"),
     )

@@ -94,13 +94,47 @@ def build_credential(
                     "salt": salt,
                 }
             ],
-            "achievement": {
-                "id": achievement_url,
-                "type": ["Achievement"],
-                "name": name,
-                "description": description,
-                "criteria": {"narrative": criteria},
-                "image": {"id": image_url, "type": "Image"},
-            },
+            "achievement": build_achievement(
+                achievement_url=achievement_url,
+                badge_name=badge_name,
+                level_label=level_label,
+                description=description,
+                criteria=criteria,
+                image_url=image_url,
+            ),
         },
+    }
+
+
+def build_achievement(
+    *,
+    achievement_url: str,
+    badge_name: str,
+    level_label: str | None,
+    description: str,
+    criteria: str,
+    image_url: str,
+) -> dict[str, Any]:
+    """One badge level as an Open Badges 3.0 `Achievement`, as credentials embed it."""
+    name = display_name(badge_name, level_label)
+    return {
+        "id": achievement_url,
+        "type": ["Achievement"],
+        "achievementType": "Badge",
+        "name": name,
+        "description": description,
+        "criteria": {"narrative": criteria},
+        "image": {"id": image_url, "type": "Image"},
+    }
+
+
+def achievement_document(
+    *, issuer_url: str, issuer_name: str, **achievement: Any
+) -> dict[str, Any]:
+    """The `Achievement` on its own, as its id answers: JSON-LD with its context and
+    the issuing profile as its creator."""
+    return {
+        "@context": [VC_CONTEXT, OB_CONTEXT],
+        **build_achievement(**achievement),
+        "creator": {"id": issuer_url, "type": ["Profile"], "name": issuer_name},
     }

@@ -37,23 +37,50 @@ def day_range(window: Window) -> str | None:
     return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
 
 
+PAGE_SIZE = 25
+MAX_SHOWN = 500  # "show more" stops here; find-a-colleague reaches everyone else
+SEARCH_LIMIT = 25
+MAX_QUERY = 100
+
+
+def _shown(raw: str | None) -> int:
+    """How many rows of the board to show: whole pages of PAGE_SIZE, up to MAX_SHOWN."""
+    try:
+        wanted = int(raw or PAGE_SIZE)
+    except ValueError:
+        return PAGE_SIZE
+    pages = -(-max(wanted, PAGE_SIZE) // PAGE_SIZE)
+    return min(pages * PAGE_SIZE, MAX_SHOWN)
+
+
 @bp.get("/leaderboard")
 @login_required
 def leaderboard():
-    """The boards; htmx requests get only the table, so tabs swap it in place."""
+    """The boards; htmx requests get only the board region, so tabs swap it in place.
+
+    `period` and `team` pick the board, `shown` how many of its top rows to
+    show ("show more"), `q` finds colleagues by name on it instead.
+    """
+    errors = []
     period = request.args.get("period", "week")
     if period not in PERIODS:
+        errors.append(f"There is no period {period!r}; showing this week.")
         period = "week"
     team = request.args.get("team") or None
-    error = None
     if team and not standings.team_exists(team):
-        error = f"There is no team {team!r}; showing the whole organisation."
+        errors.append(f"There is no team {team!r}; showing the whole organisation.")
         team = None
+    shown = _shown(request.args.get("shown"))
+    query = " ".join(request.args.get("q", "").split())[:MAX_QUERY]
     me = current_person()
-    view = standings.board(period, team, limit=25, around=me.external_id)
+    view = standings.board(
+        period, team, limit=0 if query else shown, around=me.external_id, max_limit=MAX_SHOWN
+    )
+    found = standings.search_board(period, team, query, SEARCH_LIMIT) if query else None
     teams = standings.teams()
     # Boards carry team slugs (as the JSON API shows them); people read names.
     team_names = {t.slug: t.name for t in teams}
+    more = not query and len(view.entries) < view.total and shown < MAX_SHOWN
     context = {
         "view": view,
         "period": period,
@@ -62,11 +89,28 @@ def leaderboard():
         "team_names": team_names,
         "teams": teams,
         "periods": PERIOD_LABELS,
-        "error": error,
+        "errors": errors,
         "days": day_range(view.window),
         "me_id": me.external_id,
         "me_in_top": any(e.employee_id == me.external_id for e in view.entries),
-        "refresh_url": url_for(".leaderboard", period=period, team=team),
+        "query": query,
+        "found": found,
+        "shown": shown,
+        "more_url": (
+            url_for(".leaderboard", period=period, team=team, shown=shown + PAGE_SIZE)
+            if more
+            else None
+        ),
+        "all_shown": not query and len(view.entries) >= view.total and shown > PAGE_SIZE,
+        "capped_at": MAX_SHOWN if not query and shown >= MAX_SHOWN < view.total else None,
+        "clear_url": url_for(".leaderboard", period=period, team=team),
+        "refresh_url": url_for(
+            ".leaderboard",
+            period=period,
+            team=team,
+            shown=shown if shown > PAGE_SIZE else None,
+            q=query or None,
+        ),
     }
     template = "leaderboard/_table.html" if htmx else "leaderboard/index.html"
     response = current_app.make_response(render_template(template, **context))

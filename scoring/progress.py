@@ -22,9 +22,10 @@ from scoring.achievements import (
     TierState,
     new_awards,
     step_tier,
+    tier_history,
 )
 from scoring.achievements import observe as observe_fact
-from scoring.models import BadgeAward, DailyTotal, Notification, PersonProgress
+from scoring.models import BadgeAward, DailyTotal, Notification, PersonProgress, PointAward
 from scoring.periods import week_start
 from scoring.rules import Ruleset
 from scoring.storage import among, insert_many, read
@@ -231,6 +232,87 @@ def review_tiers(gen: int, rules: Ruleset, today: dt.date, notify: bool = True) 
         if notify:
             notify_tiers(rules, promoted)
     return changed
+
+
+def backfill_history(gen: int, rules: Ruleset, today: dt.date) -> dict[str, int]:
+    """Tiers and notifications for history scored in bulk (the demo seed, an import).
+
+    Scored in bulk, history reaches everyone's tier on one day, in steps that
+    each notify "now". Instead each person's tier is stepped through their
+    days as the daily review would have, so it says since when they hold it;
+    badges and promotions of the last NOTIFY_WITHIN are told at the time they
+    happened, older ones are kept quiet (as old badges always are).
+    Runs in the caller's transaction.
+    """
+    from recognition.clock import utcnow
+
+    daily: dict[int, dict[dt.date, tuple[int, int, int]]] = defaultdict(dict)
+    rows = db.session.execute(
+        select(
+            DailyTotal.employee_id,
+            DailyTotal.local_day,
+            DailyTotal.points,
+            DailyTotal.shares,
+            DailyTotal.engagements,
+        ).where(DailyTotal.generation == gen, DailyTotal.local_day <= today)
+    )
+    for person, day, points, shares, engagements in rows:
+        daily[person][day] = (points, shares, engagements)
+    progress = load_progress(gen, list(daily))
+    recent = utcnow() - NOTIFY_WITHIN
+    promoted: list[tuple[int, dt.date, str]] = []
+    for person, days in daily.items():
+        history = tier_history(rules.tiers, days, today, TIER_WINDOW_DAYS)
+        progress[person].tier = history.state
+        progress[person].tier_since = history.since
+        promoted += [(person, day, tier) for day, tier in history.promotions]
+    save_progress(gen, progress)
+
+    last_moment = {}
+    latest = func.max(PointAward.occurred_at)
+    for person, day, moment in db.session.execute(
+        select(PointAward.employee_id, PointAward.local_day, latest)
+        .where(PointAward.generation == gen, PointAward.local_day >= recent.date())
+        .group_by(PointAward.employee_id, PointAward.local_day)
+    ):
+        last_moment[(person, day)] = moment
+    names = {t.slug: t.name for t in rules.tiers}
+    told = []
+    for person, day, tier in promoted:
+        # The day's last scored activity: the review would have promoted them by then.
+        moment = last_moment.get((person, day))
+        if moment is None or moment < recent:
+            continue
+        told.append(
+            {
+                "employee_id": person,
+                "kind": "tier_reached",
+                "key": f"tier:{tier}",
+                "title": f"You reached the {names.get(tier, tier)} tier",
+                "body": None,
+                "link": None,
+                "created_at": moment,
+            }
+        )
+    notify(told)
+    awards = [
+        {
+            "employee_id": b.employee_id,
+            "badge": b.badge,
+            "level": b.level,
+            "assertion_id": b.assertion_id,
+            "earned_at": b.earned_at,
+        }
+        for b in db.session.scalars(
+            select(BadgeAward).where(
+                BadgeAward.generation == gen,
+                BadgeAward.revoked_at.is_(None),
+                BadgeAward.earned_at >= recent,
+            )
+        )
+    ]
+    notify_badges(rules, awards)
+    return {"people": len(daily), "promotions_told": len(told), "badges_told": len(awards)}
 
 
 def notify(rows: list[dict]) -> None:

@@ -188,3 +188,69 @@ def score_event(event: ScorableEvent, state: DayState, ruleset: Ruleset) -> tupl
     return award, DayState(
         state.scoring_shares, state.share_points, state.engagement_points + granted
     )
+
+
+# --- what would close a gap on a board ------------------------------------------
+
+# Beyond this many days of full activity, or shares in a day without a share cap,
+# a gap is just a gap: no advice.
+MAX_ADVICE_DAYS = 30
+MAX_ADVICE_SHARES = 25
+
+
+@dataclass(frozen=True)
+class GapAdvice:
+    """What would close a gap: `shares` today (on `network`, when networks differ),
+    or about `days` of full activity (every scoring share and engagement point the
+    daily caps allow, today's remainder counted as a day)."""
+
+    shares: int | None = None
+    network: str | None = None
+    days: int | None = None
+
+
+def closing_advice(
+    gap: int, ruleset: Ruleset, today: DayState, days_left: int | None = None
+) -> GapAdvice | None:
+    """What would make up `gap` points under `ruleset`, given what `today` has used of the caps.
+
+    Shares come first, as the one thing a person does themselves: when the
+    scoring shares left today cover the gap, the advice is that many shares.
+    Otherwise it is the number of days at the daily caps. `days_left` (today
+    included) bounds a period that ends, such as this week. None when nothing
+    sensible can be said: shares earn nothing, or it would take longer than
+    the period has left or than MAX_ADVICE_DAYS (or, with no share cap, more
+    than MAX_ADVICE_SHARES shares).
+    """
+    if gap <= 0:
+        return None
+    paying = {n: m for n, m in ruleset.multipliers.items() if m > 0}
+    if not paying or ruleset.points.get(SHARE, 0) <= 0:
+        return None
+    best = max(paying, key=lambda n: (paying[n], n == "linkedin"))
+    per_share = base_points(ScorableEvent(SHARE, best), ruleset)
+    if per_share <= 0:
+        return None
+    network = best if len(set(paying.values())) > 1 else None
+    shares_needed = -(-gap // per_share)
+    cap = ruleset.max_scoring_shares
+    shares_left = None if cap is None else max(0, cap - today.scoring_shares)
+    if shares_left is None or shares_needed <= shares_left:
+        if (days_left is not None and days_left < 1) or shares_needed > MAX_ADVICE_SHARES:
+            return None
+        return GapAdvice(shares=shares_needed, network=network)
+    engagement_cap = ruleset.max_engagement_points
+    # Unbounded engagement is no promise, so only the capped part counts.
+    full_day = cap * per_share + (engagement_cap or 0)
+    if full_day <= 0:
+        return None
+    rest_of_today = shares_left * per_share
+    if engagement_cap is not None:
+        rest_of_today += max(0, engagement_cap - today.engagement_points)
+    still = max(0, gap - rest_of_today)
+    days = (1 if rest_of_today > 0 else 0) + -(-still // full_day)
+    # Days counted from tomorrow when today has nothing left to give.
+    calendar_days = days if rest_of_today > 0 else days + 1
+    if days > MAX_ADVICE_DAYS or (days_left is not None and calendar_days > days_left):
+        return None
+    return GapAdvice(days=days)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
 
 from recognition.extensions import db, redis_connection
 from recognition.people import Employee, Team
-from scoring.leaderboard import BoardReader, Boards, BoardView
+from scoring.leaderboard import BoardReader, Boards, BoardView, Entry
 from scoring.ledger import build_rolling_boards, org_boards, org_today, person_totals
+from scoring.models import DailyTotal
 from scoring.periods import PERIODS, Window, window_for
+from scoring.rules import DayState, GapAdvice, closing_advice
 from scoring.rulesets import live_scoring
 
 MAX_LIMIT = 100
@@ -51,13 +54,71 @@ def _ensure_rolling(window: Window) -> None:
 
 
 def board(
-    period: str, team: str | None = None, limit: int = 10, around: str | None = None
+    period: str,
+    team: str | None = None,
+    limit: int = 10,
+    around: str | None = None,
+    max_limit: int = MAX_LIMIT,
 ) -> BoardView:
-    """Top `limit` of a current board, plus `around` (an employee id) with neighbours."""
+    """Top `limit` (at most `max_limit`) of a current board, plus `around` (an
+    employee id) with neighbours."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
-    limit = max(0, min(limit, MAX_LIMIT))
+    limit = max(0, min(limit, max_limit))
     return reader().read(current_window(period), team, limit, around)
+
+
+@dataclass(frozen=True)
+class BoardSearch:
+    """People whose name matches, with their place on one board."""
+
+    ranked: list[Entry]  # best rank first
+    unranked: list[Employee]  # matching, but not on this board (no points, or private)
+    more: bool  # more people match than were looked at
+
+
+def matching_people(query: str, team: str | None = None, limit: int = 25) -> list[Employee]:
+    """Active people whose name contains `query` (any case), by name; `limit` + 1 at most,
+    so a caller can tell there are more."""
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    select_people = (
+        select(Employee)
+        .where(Employee.active.is_(True), Employee.name.ilike(f"%{escaped}%", escape="\\"))
+        .order_by(Employee.name, Employee.id)
+        .limit(limit + 1)
+    )
+    if team:
+        select_people = select_people.join(Team, Team.id == Employee.team_id).where(
+            Team.slug == team
+        )
+    return list(db.session.scalars(select_people))
+
+
+SEARCH_CANDIDATES = 500  # matching names looked up on the board, best ranks shown first
+
+
+def search_board(period: str, team: str | None, query: str, limit: int = 25) -> BoardSearch:
+    """Find colleagues by name on a current board (org-wide or a team's): the best
+    placed of them first, then those not on it, `limit` people in all."""
+    found = matching_people(query, team, SEARCH_CANDIDATES)
+    more = len(found) > SEARCH_CANDIDATES
+    found = found[:SEARCH_CANDIDATES]
+    key = org_boards().key(current_window(period), team)
+    places = reader().places(key, [str(p.id) for p in found])
+    ranked, unranked = [], []
+    for person in found:
+        place = places.get(str(person.id))
+        if place is None:
+            unranked.append(person)
+            continue
+        team_slug = person.team.slug if person.team else None
+        ranked.append(
+            Entry(place[0], str(person.id), person.external_id, person.name, team_slug, place[1])
+        )
+    ranked.sort(key=lambda e: (e.rank, e.name))
+    more = more or len(ranked) + len(unranked) > limit
+    ranked = ranked[:limit]
+    return BoardSearch(ranked, unranked[: limit - len(ranked)], more)
 
 
 def team_exists(slug: str) -> bool:
@@ -153,3 +214,17 @@ def gap_to_next(person: Employee, period: str = "all", points: int | None = None
     if found is None:
         return None
     return {"points": found[0], "rank": found[1]}
+
+
+def gap_advice(person: Employee, period: str, gap: int) -> GapAdvice | None:
+    """What would close `gap` points on the person's `period` board, under the live
+    rules and what today's caps still allow them (see `scoring.rules.closing_advice`)."""
+    live = live_scoring()
+    today = org_today()
+    row = db.session.get(DailyTotal, (live.generation, person.id, today))
+    state = (
+        DayState(row.scoring_shares, row.share_points, row.engagement_points) if row else DayState()
+    )
+    window = window_for(period, today)
+    days_left = (window.end - today).days if window.first is not None else None
+    return closing_advice(gap, live.ruleset, state, days_left)

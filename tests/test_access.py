@@ -8,7 +8,14 @@ from tests.helpers import add_person, event, sign_in, token
 
 NOW = "2026-11-20T12:00:00+00:00"
 # Pages anyone may reach without signing in.
-PUBLIC = {"auth.sign_in_page", "auth.demo_sign_in", "auth.demo_sign_in_post", "auth.sign_out"}
+PUBLIC = {
+    "auth.sign_in_page",
+    "auth.demo_sign_in",
+    "auth.demo_sign_in_post",
+    "auth.sign_out",
+    "me_pages.favicon",
+    "me_pages.achievement",
+}
 # Endpoints not meant for page visitors at all.
 SKIP_PREFIXES = ("static",)
 

@@ -506,3 +506,46 @@ def test_month_parsing():
     for bad in ("2026-13", "2026-1", "nov", "1999-01"):
         with pytest.raises(ValueError):
             analytics.parse_month(bad, today)
+
+
+def test_a_waiting_rescore_holds_the_button_and_its_end_shows_the_new_state(client, admin, work):
+    from scoring.jobs import queue
+
+    add_person("E1", name="Ada Lovelace")
+    client.post("/api/v1/events", json=event("E1", NOW), headers=token())
+    work()
+    form = rules_form(client)
+    form["points.share"] = "25"
+    client.post("/admin/rules", data=form)
+    before = client.get("/admin/rules/versions/2").get_data(as_text=True)
+    assert "Points are still scored under version 1" in before
+    assert '<button type="submit">Re-score history under version 2' in before
+
+    started = client.post(
+        "/admin/rules/versions/2/rescore", headers={**HX, "X-CSRF-Token": admin}
+    ).get_data(as_text=True)
+    assert 'id="rescore-region"' in started and "disabled" in started
+    assert "The re-score is waiting for a worker" in started
+    poll = re.search(r'hx-get="(/admin/jobs/[\w-]+\?reload=1)"', started).group(1)
+
+    # Reloaded while the job waits: still held, on this page and on the rules page.
+    for page in ("/admin/rules/versions/2", "/admin/rules"):
+        html = client.get(page).get_data(as_text=True)
+        assert 'disabled aria-describedby="rescore-busy"' in html, page
+        assert "Waiting for a worker" in html, page
+    # A second start does not queue a second re-score.
+    again = client.post("/admin/rules/versions/2/rescore", data={"csrf_token": admin})
+    assert again.status_code == 303 and queue().count == 1
+    assert "already waiting or running" in client.get(again.headers["Location"]).get_data(
+        as_text=True
+    )
+
+    work()
+    ended = client.get(poll, headers=HX)
+    assert ended.headers["HX-Refresh"] == "true"
+    after = client.get("/admin/rules/versions/2").get_data(as_text=True)
+    assert "Re-score finished: version 2 is live. 1 event re-scored." in after
+    assert "This version is live" in after and "still scored under" not in after
+    assert "Re-score history under version 2" not in after
+    free = client.get("/admin/rules/versions/1").get_data(as_text=True)
+    assert '<button type="submit">Re-score history under version 1' in free

@@ -30,7 +30,7 @@ def ledger_row(person, rule="share", network="linkedin", points=10, capped=False
         cause_id=next(_causes),
         rule=rule,
         network=network if cause_type == "event" else None,
-        quantity=1,
+        quantity=extra.pop("quantity", 1),
         points=points,
         base_points=points,
         capped=capped,
@@ -53,7 +53,10 @@ def test_breakdown_groups_events_by_rule_and_network_and_other_causes_by_kind(ap
             ledger_row(ada, "share", "linkedin", 10),
             ledger_row(ada, "share", "linkedin", 0, capped=True),
             ledger_row(ada, "share", "x", 10),
-            ledger_row(ada, "comment", "x", 30),
+            ledger_row(ada, "comment", "x", 30, quantity=10),
+            # Likes count as many actions as the events carry, capped ones included.
+            ledger_row(ada, "like", "linkedin", 7, quantity=7),
+            ledger_row(ada, "like", "linkedin", 2, capped=True, quantity=5),
             # Other causes are one line per kind, whatever their rule.
             ledger_row(ada, "bonus", cause_type="adjustment", points=5),
             ledger_row(ada, "correction", cause_type="adjustment", points=-2),
@@ -68,10 +71,11 @@ def test_breakdown_groups_events_by_rule_and_network_and_other_causes_by_kind(ap
     rows = history.breakdown(ada.id)
     assert live_scoring().generation == live
 
-    assert [(r.cause_type, r.rule, r.network, r.awards, r.points, r.capped) for r in rows] == [
-        ("event", "comment", "x", 1, 30, 0),
+    assert [(r.cause_type, r.rule, r.network, r.actions, r.points, r.capped) for r in rows] == [
+        ("event", "comment", "x", 10, 30, 0),
         ("event", "share", "linkedin", 3, 20, 1),
         ("event", "share", "x", 1, 10, 0),
+        ("event", "like", "linkedin", 12, 9, 1),
         ("kudos", None, None, 1, 4, 0),
         ("adjustment", None, None, 2, 3, 0),
     ]

@@ -54,6 +54,15 @@ def seed(client, work, freeze_time):
     return people
 
 
+def stats(html: str) -> list[tuple[str, str, str]]:
+    """(period, points, rank) of each stat card on the Me page."""
+    return re.findall(
+        r"<dt>([^<]+)</dt>\s*<dd class=\"stat-points\">([\d,]+)<span.*?</dd>\s*"
+        r"<dd class=\"stat-rank[^\"]*\">([^<]+)</dd>",
+        html,
+    )
+
+
 @pytest.mark.parametrize(
     "path", ["/", "/people/E1", "/settings", "/notifications", "/notifications/bell"]
 )
@@ -71,10 +80,16 @@ def test_me_shows_points_rank_movement_and_gap(client, work, freeze_time):
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "<html" in html
     assert "HX-Request" in resp.headers["Vary"]
-    stats = dict(re.findall(r"<dt>([^<]+)</dt>\s*<dd>([^<]+)</dd>", html))
-    assert stats == {"This week": "65", "This month": "85", "All time": "95", "Rank": "#2"}
-    assert "up 2 places since last week" in html
-    assert "5 points behind #1" in html
+    # Each period with its own points and its own rank: Ada leads this week only.
+    assert stats(html) == [
+        ("This week", "65", "Rank #1"),
+        ("This month", "85", "Rank #2"),
+        ("All time", "95", "Rank #2"),
+    ]
+    assert "All time: #2, up 2 places since last week" in html
+    assert "This week: you&#39;re top of the board." in html
+    # Her 5 scoring shares are used up today, but engagement points are left.
+    assert "All time: 5 points behind #1. A day of full activity would do it." in html
 
 
 def test_me_shows_tier_badges_chart_and_capped_rows(client, work, freeze_time):
@@ -103,6 +118,12 @@ def test_me_shows_tier_badges_chart_and_capped_rows(client, work, freeze_time):
     cells = re.findall(r"<tr>\s*<td>(.*?)</td>", breakdown, re.S)
     shares_linkedin = next(cell for cell in cells if cell.startswith("Shares on LinkedIn"))
     assert "2 capped" in shares_linkedin
+    # Actions, not events: one comment event carrying 5 comments, 10 likes in one event.
+    counts = dict(
+        re.findall(r"<tr>\s*<td>([^<]+?)</td>\s*<td class=\"num\">([\d,]+)</td>", breakdown)
+    )
+    assert counts["Comments on X"] == "5" and counts["Likes on LinkedIn"] == "10"
+    assert counts["Shares on X"] == "2"
     assert re.search(r"Total</th><td class=\"num\">95<", breakdown)
     activity = html.split("Recent activity", 1)[1].split("How you earned", 1)[0]
     assert "5 comments on X" in activity
@@ -123,7 +144,7 @@ def test_me_polls_its_standing_region_with_a_partial(client, work, freeze_time):
     client.post("/api/v1/events", json=event("E1", NOW, type_="like"), headers=token())
     work()
     changed = client.get(f"/?known={known}", headers=HTMX)
-    assert changed.status_code == 200 and "<dd>66</dd>" in changed.get_data(as_text=True)
+    assert changed.status_code == 200 and stats(changed.get_data(as_text=True))[0][1] == "66"
 
 
 def test_new_person_sees_a_friendly_empty_me(client, freeze_time):
@@ -195,8 +216,8 @@ def test_opting_out_leaves_the_public_board_but_not_me(client, work, freeze_time
     assert page.count("Saved. You&#39;re hidden") == 1
     assert region.index("Saved. You&#39;re hidden") < region.index("<form")
     me = client.get("/").get_data(as_text=True)
-    assert "<dd>#2</dd>" in me
-    assert "Only you see this rank" in me
+    assert '<dd class="stat-rank">Rank #2</dd>' in me
+    assert "Only you see these ranks" in me
 
     # htmx: the form comes back in place with a status message; opting back in works.
     resp = client.post("/settings", data={"csrf_token": csrf}, headers=HTMX)
@@ -322,3 +343,52 @@ def test_movement_reads_in_words(up, direction, text):
     shown = _movement({"rank": 5, "before": before, "up": up})
     assert shown == {"direction": direction, "text": text}
     assert _movement(None) is None
+
+
+def likes(employee_id: str, day: str, count: int) -> dict:
+    return event(employee_id, at(day), type_="like", count=count)
+
+
+def test_gap_advice_counts_the_shares_left_today(client, work, freeze_time):
+    """30 points behind with no share today: 3 shares of 10 points would do it."""
+    freeze_time(NOW)
+    ada = add_person("E1", name="Ada Lovelace")
+    add_person("E2", name="Grace Hopper")
+    batch = [likes("E1", "2026-11-16", 70), likes("E2", "2026-11-16", 100)]
+    client.post("/api/v1/events", json={"events": batch}, headers=token())
+    work()
+    sign_in(client, ada)
+    html = client.get("/").get_data(as_text=True)
+    assert "This week: 30 points behind #1. 3 shares today would do it." in html
+    assert "All time: 30 points behind #1. 3 shares today would do it." in html
+    assert "One good share" not in html
+
+
+def test_a_big_gap_is_told_in_days_of_full_activity(client, work, freeze_time):
+    freeze_time(NOW)
+    ada = add_person("E1", name="Ada Lovelace")
+    add_person("E2", name="Grace Hopper")
+    # Grace: 100 engagement points (the daily cap) on each of ten days in October.
+    batch = [likes("E2", f"2026-10-{day:02d}", 100) for day in range(1, 11)]
+    batch.append(likes("E1", "2026-11-20", 1))
+    client.post("/api/v1/events", json={"events": batch}, headers=token())
+    work()
+    sign_in(client, ada)
+    html = client.get("/").get_data(as_text=True)
+    # 999 behind; today still holds 5 shares and 99 engagement points, then 150 a day.
+    assert "All time: 999 points behind #1. About 7 days of full activity would do it." in html
+    assert "This week: you&#39;re top of the board." in html
+
+
+def test_no_advice_when_the_week_ends_before_the_gap_could_close(client, work, freeze_time):
+    freeze_time("2026-11-22T12:00:00+00:00")  # Sunday, the week's last day
+    ada = add_person("E1", name="Ada Lovelace")
+    add_person("E2", name="Grace Hopper")
+    batch = [likes("E2", f"2026-11-{day}", 100) for day in range(16, 22)]
+    batch.append(likes("E1", "2026-11-22", 10))
+    client.post("/api/v1/events", json={"events": batch}, headers=token())
+    work()
+    sign_in(client, ada)
+    html = client.get("/").get_data(as_text=True)
+    note = re.search(r"<p class=\"gap\">(This week:[^<]*)</p>", html).group(1)
+    assert note == "This week: 590 points behind #1."

@@ -53,6 +53,10 @@ def test_unknown_team_or_period_falls_back_with_a_message(client, work, freeze_t
     seed(client, work)
     html = client.get("/leaderboard?team=nope&period=decade").get_data(as_text=True)
     assert "There is no team" in html and "Ada Lovelace" in html
+    assert "There is no period &#39;decade&#39;; showing this week." in html
+    assert 'aria-label="This week leaderboard"' in html
+    known = client.get("/leaderboard?period=month").get_data(as_text=True)
+    assert "There is no period" not in known
 
 
 def test_names_are_escaped(client, work, freeze_time):
@@ -171,3 +175,96 @@ def test_medals_go_to_ranks_one_to_three_and_ties_share_them(client, work, freez
         "4",
         "5",
     ]
+
+
+def crowd(client, work, size: int = 30, **named):
+    """`size` people with 60, 59, ... likes this week (Person 00 first)."""
+    people = [add_person(f"P{i:02d}", name=f"Person {i:02d}") for i in range(size)]
+    batch = [event(p.external_id, NOW, type_="like", count=60 - i) for i, p in enumerate(people)]
+    client.post("/api/v1/events", json={"events": batch}, headers=token())
+    work()
+    return people
+
+
+def board_names(html: str) -> list[str]:
+    board = html.split('id="board"', 1)[1]
+    return re.findall(r'<td><a href="/people/[^"]+">([^<]+)</a>', board)
+
+
+def test_show_more_adds_the_next_rows_of_the_board(client, work, freeze_time):
+    freeze_time(NOW)
+    people = crowd(client, work)
+    sign_in(client, people[0])
+    first = client.get("/leaderboard").get_data(as_text=True)
+    assert len(board_names(first)) == 25
+    assert 'id="show-more" href="/leaderboard?period=week&amp;shown=50"' in first
+    assert "(top 25 of 30 shown)" in first
+
+    more = client.get("/leaderboard?period=week&shown=50", headers=HTMX)
+    html = more.get_data(as_text=True)
+    assert "<html" not in html
+    assert board_names(html) == [f"Person {i:02d}" for i in range(30)]
+    assert "All 30 people on this board are shown." in html
+    # The board keeps refreshing the 50 it shows, not the first 25.
+    assert 'hx-get="/leaderboard?period=week&amp;shown=50"' in html
+    # Loaded directly (the URL htmx puts in the address bar), it is the same board.
+    assert len(board_names(client.get("/leaderboard?shown=50").get_data(as_text=True))) == 30
+
+
+@pytest.mark.parametrize(("shown", "rows"), [("abc", 25), ("-5", 25), ("26", 30), ("99999", 30)])
+def test_show_more_takes_whole_pages_within_bounds(client, work, freeze_time, shown, rows):
+    freeze_time(NOW)
+    sign_in(client, crowd(client, work)[0])
+    resp = client.get(f"/leaderboard?shown={shown}")
+    assert resp.status_code == 200 and len(board_names(resp.get_data(as_text=True))) == rows
+
+
+def test_find_a_colleague_shows_their_place_on_the_board(client, work, freeze_time):
+    freeze_time(NOW)
+    people = crowd(client, work)
+    add_person("Q1", name="Quiet Person 99")  # no points: matches, but not ranked
+    sign_in(client, people[0])
+    resp = client.get("/leaderboard?period=week&q=person 2", headers=HTMX)
+    html = resp.get_data(as_text=True)
+    assert "<html" not in html and "Matching “person 2”" in html
+    ranks = re.findall(r'<td class="rank">(?:<span[^>]*>)?(\d+)', html)
+    assert board_names(html) == [f"Person {i:02d}" for i in range(20, 30)]
+    assert ranks == [str(i + 1) for i in range(20, 30)]
+    assert 'hx-get="/leaderboard?period=week&amp;q=person+2"' in html
+    assert "Show more" not in html
+
+    # More matches than fit: the best placed come first, and the page says there are more.
+    many = client.get("/leaderboard?q=erson").get_data(as_text=True)
+    assert board_names(many) == [f"Person {i:02d}" for i in range(25)]
+    assert "More people match" in many and "Quiet Person" not in many
+
+    quiet = client.get("/leaderboard?q=quiet").get_data(as_text=True)
+    assert board_names(quiet) == [] and "Not on this board" in quiet
+    assert '<a href="/people/Q1">Quiet Person 99</a>' in quiet
+    nobody = client.get("/leaderboard?q=zebra").get_data(as_text=True)
+    assert "Nobody has a name containing “zebra”." in nobody
+    # LIKE wildcards in the query are plain text.
+    assert "Nobody has a name containing “%”." in client.get("/leaderboard?q=%").get_data(
+        as_text=True
+    )
+
+
+def test_find_a_colleague_keeps_private_people_off_the_board(client, work, freeze_time):
+    freeze_time(NOW)
+    people = crowd(client, work, size=3)
+    private = people[1]
+    csrf = sign_in(client, private)
+    client.post("/settings", data={"csrf_token": csrf, "leaderboard_opt_out": "1"})
+    work()
+    sign_in(client, people[0])
+    html = client.get("/leaderboard?q=person").get_data(as_text=True)
+    assert board_names(html) == ["Person 00", "Person 02"]
+    assert "Not on this board as well" in html and "Person 01" in html.split("Not on this", 1)[1]
+
+
+def test_find_a_colleague_within_a_team(client, work, freeze_time):
+    freeze_time(NOW)
+    seed(client, work)
+    html = client.get("/leaderboard?team=marketing&q=e").get_data(as_text=True)
+    assert board_names(html) == ["Grace Hopper"]  # Ada is in sales
+    assert "Quiet Person" in html.split("Not on this board", 1)[1]

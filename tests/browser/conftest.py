@@ -25,6 +25,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from recognition.extensions import db
+from tests.browser import axe
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -99,6 +100,12 @@ def _browser_required():
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if axe.stats["checked"]:
+        terminalreporter.write_line(
+            f"axe: {axe.stats['checked']} page states checked (WCAG 2.0-2.2 A/AA), "
+            f"{axe.stats['skipped']} repeats skipped, {axe.stats['seconds']:.1f} s"
+        )
+    # Last, so these are the last lines of the run.
     if MISSING and not REQUIRED:
         count = f"{len(_left_out)} " if _left_out else ""
         terminalreporter.section("browser tests did not run", sep="=", yellow=True, bold=True)
@@ -154,32 +161,55 @@ def browser():
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """Open a page in a fresh browser context (own cookies) at a given viewport."""
+    """Open a page in a fresh browser context (own cookies) at a given viewport.
+
+    Every state of the page a test goes to or leaves behind is checked with
+    axe (WCAG 2.0 to 2.2, A and AA): after each `goto`, before the next one
+    (what clicks and htmx made of it) and at the end of the test.
+    """
     contexts = []
+    pages = []
 
     def open_page(viewport: dict | None = None):
         context = browser.new_context(viewport=viewport or DESKTOP, base_url=live_server.url)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
-        # Uncaught exceptions and console errors (htmx logs failed requests there);
-        # the favicon is not part of the app.
+        # Uncaught exceptions and console errors (htmx logs failed requests there,
+        # and Chromium a missing favicon or stylesheet).
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
         page.on(
             "console",
             lambda msg: (
-                msg.type == "error"
-                and "favicon" not in (msg.location or {}).get("url", "")
-                and errors.append(f"console: {msg.text} ({msg.location})")
+                msg.type == "error" and errors.append(f"console: {msg.text} ({msg.location})")
             ),
         )
         page.js_errors = errors
+        check_accessibility(page)
+        pages.append(page)
         return page
 
     yield open_page
+    for page in pages:
+        if not page.is_closed():
+            axe.check(page, "at the end of the test")
     for context in contexts:
         context.close()
+
+
+def check_accessibility(page) -> None:
+    """Run axe on every page `page.goto` leaves and reaches (JavaScript must be on:
+    axe runs in the page; the same pages are checked with it elsewhere)."""
+    goto = page.goto
+
+    def checked_goto(url: str, **kwargs):
+        axe.check(page, "as the test left it")
+        response = goto(url, **kwargs)
+        axe.check(page)
+        return response
+
+    page.goto = checked_goto
 
 
 @pytest.fixture

@@ -14,18 +14,20 @@ from recognition.people import Employee
 from recognition.tokens import create_token
 from scoring.models import EmployeeScore
 from scoring.rulesets import live_scoring
-from tests.browser.conftest import PHONE
+from tests.browser import axe
+from tests.browser.conftest import PHONE, check_accessibility
 
 pytestmark = pytest.mark.browser
 
 
 def sign_in_as(page, role: str | None = None, employee_id: str | None = None) -> str:
-    """Sign in through the demo page as the first person of `role`, or as `employee_id`;
-    returns their HR id."""
-    page.goto("/demo/sign-in")
+    """Sign in through the demo page as the most active person of `role`, or as
+    `employee_id` (found with the page's search); returns their HR id."""
     if employee_id:
+        page.goto(f"/demo/sign-in?q={employee_id}")
         button = page.locator(f'button[name="employee_id"][value="{employee_id}"]')
     else:
+        page.goto(f"/demo/sign-in?role={role}")
         button = page.locator(f'button[data-role="{role}"]').first
     employee_id = button.get_attribute("value")
     button.click()
@@ -63,11 +65,10 @@ def top_employee() -> Employee:
     return person
 
 
-def stat(page, label: str):
-    """The figure of one stat (This week, This month, All time, Rank) on the Me page."""
-    return (
-        page.locator("#standing .stat").filter(has=page.locator("dt", has_text=label)).locator("dd")
-    )
+def stat(page, label: str, part: str = "points"):
+    """The points (or `part="rank"`) of one period (This week, This month, All time) on Me."""
+    card = page.locator("#standing .stat").filter(has=page.locator("dt", has_text=label))
+    return card.locator(f"dd.stat-{part}")
 
 
 @pytest.mark.parametrize("role", ["employee", "manager", "admin"])
@@ -152,8 +153,8 @@ def test_me_page_shows_new_points_without_a_reload(page, demo_org, live_server, 
     page.clock.install()
     sign_in_as(page, employee_id=person.external_id)
     expect(page).to_have_url(re.compile(r"/$"))
-    expect(stat(page, "All time")).to_have_text("0")
-    expect(stat(page, "Rank")).to_have_text("Not ranked yet")
+    expect(stat(page, "All time")).to_have_text("0 points")
+    expect(stat(page, "All time", "rank")).to_have_text("Not ranked yet")
     page.evaluate("window.__marker = 1")
 
     _, secret = create_token("browser-test", ["events:write"])
@@ -179,9 +180,9 @@ def test_me_page_shows_new_points_without_a_reload(page, demo_org, live_server, 
     db.session.remove()
 
     page.clock.run_for(61_000)
-    expect(stat(page, "All time")).to_have_text("10")
-    expect(stat(page, "This week")).to_have_text("10")
-    expect(stat(page, "Rank")).to_have_text(re.compile(r"^#\d+$"))
+    expect(stat(page, "All time")).to_have_text("10 points")
+    expect(stat(page, "This week")).to_have_text("10 points")
+    expect(stat(page, "This week", "rank")).to_have_text(re.compile(r"^Rank #\d+$"))
     assert page.evaluate("window.__marker") == 1, "the Me page reloaded instead of swapping"
     assert page.js_errors == []
 
@@ -300,6 +301,8 @@ def test_invalid_rules_are_named_and_focus_moves_to_the_summary(
     context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript)
     try:
         page = context.new_page()
+        if javascript:
+            check_accessibility(page)
         sign_in_as(page, "admin")
         page.goto("/admin/rules")
         # The browser's own range check would stop "-3" first; the server's is tested here.
@@ -316,6 +319,8 @@ def test_invalid_rules_are_named_and_focus_moves_to_the_summary(
         )
         expect(reshare).to_have_attribute("aria-invalid", "true")
         expect(reshare).to_have_value("-3")
+        if javascript:
+            axe.check(page, "with the errors shown")
     finally:
         context.close()
 
@@ -346,7 +351,7 @@ def test_pages_work_without_javascript(browser, live_server, demo_org):
     try:
         page = context.new_page()
         sign_in_as(page, employee_id=top_employee().external_id)
-        expect(stat(page, "All time")).to_have_text(re.compile(r"^[\d,]+$"))
+        expect(stat(page, "All time")).to_have_text(re.compile(r"^[\d,]+ points$"))
 
         # Leaderboard: the filters are a plain form with a Show button.
         page.goto("/leaderboard")
