@@ -48,13 +48,16 @@ class Config:
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=Config.INSTANCE_PATH)
     app.config.from_object(Config)
-    app.json.sort_keys = False  # keep documented key order in API answers
     if config:
         app.config.update(config)
     _check_config(app)
 
+    from recognition import inputs
     from recognition.extensions import connect_redis, db, htmx, migrate
 
+    # First: the URL converter must be in place before any route is added, and
+    # the input guard runs before every other request hook.
+    inputs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     htmx.init_app(app)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recognition.clock import utcnow
 from recognition.extensions import UTCDateTime, begin_write, db
+from recognition.inputs import Email, Text
 
 ROLES = ("employee", "manager", "admin")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -70,14 +71,14 @@ class EmployeeSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    employee_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    employee_id = Text(required=True, validate=validate.Length(min=1, max=64))
+    email = Email(required=True, validate=validate.Length(max=254))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
     # A team is named by slug or by display name; the slug is derived from it.
-    team = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    manager_id = fields.String(load_default=None, allow_none=True)
+    team = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    manager_id = Text(load_default=None, allow_none=True)
     # Left out: a new person gets the default, an existing one keeps theirs.
-    role = fields.String(validate=validate.OneOf(ROLES))
+    role = Text(validate=validate.OneOf(ROLES))
     active = fields.Boolean()
 
     @validates_schema

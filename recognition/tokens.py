@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from recognition.clock import utcnow
 from recognition.extensions import UTCDateTime, db
+from recognition.inputs import record_id
 from recognition.problems import problem
 
 SCOPES = ("events:write", "directory:write", "read", "admin")
@@ -64,8 +65,8 @@ def create_token(source: str, scopes: list[str]) -> tuple[ApiToken, str]:
 
 def revoke_token(prefix_or_id: str) -> ApiToken | None:
     query = select(ApiToken).where(ApiToken.revoked_at.is_(None))
-    if prefix_or_id.isdigit():
-        query = query.where(ApiToken.id == int(prefix_or_id))
+    if token_id := record_id(prefix_or_id):
+        query = query.where(ApiToken.id == token_id)
     else:
         query = query.where(ApiToken.prefix == prefix_or_id)
     token = db.session.scalar(query)
