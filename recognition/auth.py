@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
+import unicodedata
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -30,6 +32,7 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import func, select
 
 from recognition.extensions import db, htmx
+from recognition.inputs import unsafe_text
 from recognition.people import Employee
 
 bp = Blueprint("auth", __name__)
@@ -68,7 +71,11 @@ def _load_person() -> None:
     if header:
         email = request.headers.get(header, "").strip().lower()
         if email:
-            person = db.session.scalar(select(Employee).where(func.lower(Employee.email) == email))
+            person = None
+            if unsafe_text(email) is None:
+                person = db.session.scalar(
+                    select(Employee).where(func.lower(Employee.email) == email)
+                )
             if person is None or not person.active:
                 # The proxy vouches for someone Laurel does not know (or no longer
                 # lets in): whoever this browser was signed in as before, not them.
@@ -137,18 +144,38 @@ def login_required(view=None, *, role: str = "employee"):
     return decorate(view) if view is not None else decorate
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("me_pages.me")
+def safe_next(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None: where to go after signing in.
+
+    Judged as a browser would read it, not as the raw string: browsers drop tabs
+    and newlines anywhere in a URL (`/%09/evil.example` decodes to a slash, a tab
+    and `/evil.example`, which a browser reads as `//evil.example`, another site)
+    and read a backslash as a slash. So any control character or backslash
+    disqualifies it, and what is left must parse with no scheme and no host, as a
+    path starting with exactly one slash.
+    """
+    if not target or "\\" in target:
+        return None
+    for char in target:
+        category = unicodedata.category(char)
+        if category[0] == "C" or (category[0] == "Z" and char != " "):
+            return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _next_or_me(target: str | None) -> str:
+    return safe_next(target) or url_for("me_pages.me")
 
 
 @bp.get("/sign-in")
 def sign_in_page():
     if current_person() is not None:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(_next_or_me(request.args.get("next")))
     if current_app.config.get("LAUREL_DEMO"):
-        return redirect(url_for("auth.demo_sign_in", next=request.args.get("next")))
+        return redirect(url_for("auth.demo_sign_in", next=safe_next(request.args.get("next"))))
     return render_template("auth/sign_in.html"), 401
 
 
@@ -162,7 +189,7 @@ def demo_sign_in():
     by_role = {role: [p for p in people if p.role == role] for role in ("admin", "manager")}
     by_role["employee"] = [p for p in people if p.role == "employee"][:40]
     return render_template(
-        "auth/demo_sign_in.html", by_role=by_role, next=request.args.get("next") or ""
+        "auth/demo_sign_in.html", by_role=by_role, next=safe_next(request.args.get("next")) or ""
     )
 
 
@@ -176,7 +203,7 @@ def demo_sign_in_post():
     if person is None or not person.active:
         abort(400, "Pick a person from the list.")
     sign_in(person)
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(_next_or_me(request.form.get("next")))
 
 
 @bp.post("/sign-out")
