@@ -77,10 +77,13 @@ def revoke_token(prefix_or_id: str) -> ApiToken | None:
 
 
 def authenticate(header: str | None) -> ApiToken | None:
-    if not header or not header.startswith("Bearer "):
-        return None
-    secret = header.removeprefix("Bearer ").strip()
-    if not secret:
+    """The live token an `Authorization: Bearer <token>` header names, or None.
+
+    The scheme is case-insensitive (RFC 9110, section 11.1): `bearer` works too.
+    """
+    scheme, _, secret = (header or "").strip().partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
         return None
     return db.session.scalar(
         select(ApiToken).where(
