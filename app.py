@@ -29,6 +29,8 @@ class Config:
     # Names the issuer of exported Open Badges.
     # The demo sign-in page (pick any seeded person); never on in production.
     LAUREL_DEMO = os.environ.get("LAUREL_DEMO", "") == "1"
+    # Lets LAUREL_DEMO run against a server database anyway (a shared demo).
+    LAUREL_DEMO_FORCE = os.environ.get("LAUREL_DEMO_FORCE", "") == "1"
     # Name of the header a trusted SSO proxy sets to the signed-in email.
     LAUREL_TRUSTED_HEADER = os.environ.get("LAUREL_TRUSTED_HEADER") or None
     # Trust X-Forwarded-* from one proxy hop (HTTPS detection, client address).
@@ -97,7 +99,19 @@ def _check_config(app: Flask) -> None:
         raise RuntimeError(
             f"LAUREL_TIMEZONE={app.config['LAUREL_TIMEZONE']!r} is not an IANA time zone"
         ) from exc
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if (
+        app.config["LAUREL_DEMO"]
+        and not uri.startswith("sqlite")
+        and not app.config.get("LAUREL_DEMO_FORCE")
+    ):
+        # The demo sign-in lets anyone be anyone: on a real database, that is everyone's data.
+        raise RuntimeError(
+            "LAUREL_DEMO=1 lets anyone sign in as anyone, and DATABASE_URL points at a "
+            f"server database ({uri.split(':', 1)[0]}): refusing to start. Unset LAUREL_DEMO, "
+            "or set LAUREL_DEMO_FORCE=1 if this really is a demo database."
+        )
+    if uri.startswith("postgresql+psycopg"):
         # No server-side prepared statements: a prepared statement falls back to
         # a generic plan, which cannot see the ids inside `= ANY(:ids)` and then
         # compares each row with every id (or picks a plan from stale guesses).
