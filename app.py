@@ -31,6 +31,8 @@ class Config:
     LAUREL_DEMO = os.environ.get("LAUREL_DEMO", "") == "1"
     # Lets LAUREL_DEMO run against a server database anyway (a shared demo).
     LAUREL_DEMO_FORCE = os.environ.get("LAUREL_DEMO_FORCE", "") == "1"
+    # A page session unused this long is over (open pages poll, so they keep it alive).
+    LAUREL_SESSION_IDLE_MINUTES = os.environ.get("LAUREL_SESSION_IDLE_MINUTES", "60")
     # Name of the header a trusted SSO proxy sets to the signed-in email.
     LAUREL_TRUSTED_HEADER = os.environ.get("LAUREL_TRUSTED_HEADER") or None
     # Trust X-Forwarded-* from one proxy hop (HTTPS detection, client address).
@@ -99,6 +101,12 @@ def _check_config(app: Flask) -> None:
         raise RuntimeError(
             f"LAUREL_TIMEZONE={app.config['LAUREL_TIMEZONE']!r} is not an IANA time zone"
         ) from exc
+    idle = str(app.config["LAUREL_SESSION_IDLE_MINUTES"]).strip()
+    if not idle.isascii() or not idle.isdigit() or int(idle) < 1:
+        raise RuntimeError(
+            f"LAUREL_SESSION_IDLE_MINUTES={idle!r} must be a whole number of minutes"
+        )
+    app.config["LAUREL_SESSION_IDLE_MINUTES"] = int(idle)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if (
         app.config["LAUREL_DEMO"]

@@ -5,7 +5,9 @@ Who a visitor is comes from one of two places:
   e.g. X-Forwarded-Email, honoured only when that setting is present), which
   is how production single sign-on reaches Laurel;
 - the demo sign-in page (`LAUREL_DEMO`), where anyone picks a seeded person.
-Either way the person id lands in the signed session cookie.
+Either way a server-side session starts (`recognition.sessions`), and its random
+id lands in the signed session cookie: signing out, deactivation, a role change
+or `LAUREL_SESSION_IDLE_MINUTES` without a request end it for good.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sqlalchemy import func, select
 from recognition.extensions import db, htmx
 from recognition.inputs import unsafe_text
 from recognition.people import Employee
+from recognition.sessions import end_session, resume_session, start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -67,6 +70,7 @@ def _load_person() -> None:
     g.person = None
     if request.path.startswith(("/api/", "/static/")):
         return
+    current = resume_session(session.get("sid")) if "sid" in session else None
     header = current_app.config.get("LAUREL_TRUSTED_HEADER")
     if header:
         email = request.headers.get(header, "").strip().lower()
@@ -79,20 +83,23 @@ def _load_person() -> None:
             if person is None or not person.active:
                 # The proxy vouches for someone Laurel does not know (or no longer
                 # lets in): whoever this browser was signed in as before, not them.
-                session.clear()
+                _end_this_session()
                 return
-            if session.get("person_id") != person.id:
-                session.clear()
-                session["person_id"] = person.id
+            if current is None or current.id != person.id:
+                sign_in(person)
             g.person = person
             return
-    person_id = session.get("person_id")
-    if person_id is not None:
-        person = db.session.get(Employee, person_id)
-        if person is not None and person.active:
-            g.person = person
-        else:
-            session.clear()
+    if current is not None:
+        g.person = current
+    elif "sid" in session or "person_id" in session:
+        # A session that ended (signed out, expired, its person deactivated or
+        # given another role), or a cookie from before sessions were kept.
+        session.clear()
+
+
+def _end_this_session() -> None:
+    end_session(session.get("sid"))
+    session.clear()
 
 
 def csrf_token() -> str:
@@ -116,8 +123,9 @@ def _check_csrf() -> None:
 
 
 def sign_in(person: Employee) -> None:
-    session.clear()  # a new session id on every sign-in (no fixation)
-    session["person_id"] = person.id
+    """Start a new server-side session (a new id on every sign-in: no fixation)."""
+    _end_this_session()
+    session["sid"] = start_session(person.id)
     csrf_token()
 
 
@@ -208,7 +216,7 @@ def demo_sign_in_post():
 
 @bp.post("/sign-out")
 def sign_out():
-    session.clear()
+    _end_this_session()
     if current_app.config.get("LAUREL_TRUSTED_HEADER"):
         return render_template("auth/signed_out.html")
     return redirect(url_for("auth.sign_in_page"))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from recognition.clock import utcnow
 from recognition.extensions import UTCDateTime, begin_write, db
 from recognition.inputs import Email, Text
+from recognition.sessions import end_sessions_of
 
 ROLES = ("employee", "manager", "admin")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -136,10 +137,14 @@ def upsert_employee(data: dict) -> UpsertResult:
     person.name = data["name"]
     person.team = team
     person.manager = manager
+    access = None if created else (person.role, person.active)
     if "role" in data or created:
         person.role = data.get("role", "employee")
     if "active" in data or created:
         person.active = data.get("active", True)
+    if access is not None and access != (person.role, person.active):
+        # Sessions were opened with the old role (or while they were active).
+        end_sessions_of(person.id)
     db.session.flush()
     after = (person.name, team.slug if team else None, person.active)
     return UpsertResult(person, created, previous_team, not created and before != after)
