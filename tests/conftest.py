@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from recognition import clock
 from recognition.extensions import db
+from tests.helpers import FUZZ_REQUESTS
 
 SERVER_DB = os.environ.get("TEST_DATABASE_URL")
 SERVER_REDIS = os.environ.get("TEST_REDIS_URL")
@@ -74,6 +75,12 @@ def backend_setup(tmp_path_factory) -> Iterator[dict]:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "timezone(name): the organisation's LAUREL_TIMEZONE")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    sent = config.stash.get(FUZZ_REQUESTS, 0)
+    if sent:
+        terminalreporter.write_line(f"fuzz: {sent} requests sent to every route (the fuzz test)")
 
 
 @pytest.fixture
