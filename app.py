@@ -68,7 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["laurel_redis"] = connect_redis(app.config["REDIS_URL"], app.instance_path)
 
     import recognition.models  # noqa: F401  (registers every model with the metadata)
-    from recognition import auth
+    from recognition import auth, headers
     from recognition.admin import bp as admin_pages
     from recognition.api import bp as people_api
     from recognition.cli import laurel_cli
@@ -83,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     auth.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(me_pages)
     app.register_blueprint(admin_pages)
     register_error_handlers(app)
