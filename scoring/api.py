@@ -52,5 +52,9 @@ def get_leaderboard():
     team = request.args.get("team") or None
     if team and not standings.team_exists(team):
         return problem(404, "Not Found", f"No team with slug {team!r}.")
-    view = standings.board(period, team, limit, request.args.get("around") or None)
+    around = request.args.get("around") or None
+    view = standings.board(period, team, limit, around)
+    if "admin" not in g.api_token.scope_set:
+        # People who opted out are on no public board, whatever Redis holds just now.
+        view = standings.without_unlisted(view, around)
     return jsonify(view.as_dict(current_app.config["LAUREL_TZ"]))
