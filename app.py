@@ -33,6 +33,11 @@ class Config:
     LAUREL_DEMO_FORCE = os.environ.get("LAUREL_DEMO_FORCE", "") == "1"
     # A page session unused this long is over (open pages poll, so they keep it alive).
     LAUREL_SESSION_IDLE_MINUTES = os.environ.get("LAUREL_SESSION_IDLE_MINUTES", "60")
+    # Requests per minute, 0 for no limit: API requests per token, and per client
+    # address demo sign-ins and requests with an invalid API token.
+    LAUREL_RATE_LIMIT_API = os.environ.get("LAUREL_RATE_LIMIT_API", "1200")
+    LAUREL_RATE_LIMIT_SIGN_IN = os.environ.get("LAUREL_RATE_LIMIT_SIGN_IN", "20")
+    LAUREL_RATE_LIMIT_BAD_TOKENS = os.environ.get("LAUREL_RATE_LIMIT_BAD_TOKENS", "30")
     # Name of the header a trusted SSO proxy sets to the signed-in email.
     LAUREL_TRUSTED_HEADER = os.environ.get("LAUREL_TRUSTED_HEADER") or None
     # Trust X-Forwarded-* from one proxy hop (HTTPS detection, client address).
@@ -102,12 +107,13 @@ def _check_config(app: Flask) -> None:
         raise RuntimeError(
             f"LAUREL_TIMEZONE={app.config['LAUREL_TIMEZONE']!r} is not an IANA time zone"
         ) from exc
-    idle = str(app.config["LAUREL_SESSION_IDLE_MINUTES"]).strip()
-    if not idle.isascii() or not idle.isdigit() or int(idle) < 1:
-        raise RuntimeError(
-            f"LAUREL_SESSION_IDLE_MINUTES={idle!r} must be a whole number of minutes"
-        )
-    app.config["LAUREL_SESSION_IDLE_MINUTES"] = int(idle)
+    _whole_number_setting(app, "LAUREL_SESSION_IDLE_MINUTES", "minutes", least=1)
+    for name in (
+        "LAUREL_RATE_LIMIT_API",
+        "LAUREL_RATE_LIMIT_SIGN_IN",
+        "LAUREL_RATE_LIMIT_BAD_TOKENS",
+    ):
+        _whole_number_setting(app, name, "requests a minute (0 for no limit)", least=0)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if (
         app.config["LAUREL_DEMO"]
@@ -136,6 +142,13 @@ def _check_config(app: Flask) -> None:
         if os.environ.get("DATABASE_URL") and not app.config.get("TESTING"):
             raise RuntimeError("SECRET_KEY must be set when running against DATABASE_URL")
         app.config["SECRET_KEY"] = _embedded_secret(Path(app.instance_path))
+
+
+def _whole_number_setting(app: Flask, name: str, unit: str, least: int) -> None:
+    raw = str(app.config[name]).strip()
+    if not raw.isascii() or not raw.isdigit() or int(raw) < least:
+        raise RuntimeError(f"{name}={raw!r} must be a whole number of {unit}")
+    app.config[name] = int(raw)
 
 
 def _embedded_secret(instance: Path) -> str:

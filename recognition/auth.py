@@ -33,6 +33,7 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import func, select
 
+from recognition import ratelimit
 from recognition.extensions import db, htmx
 from recognition.inputs import unsafe_text
 from recognition.people import Employee
@@ -205,6 +206,7 @@ def demo_sign_in():
 def demo_sign_in_post():
     if not current_app.config.get("LAUREL_DEMO"):
         abort(404)
+    ratelimit.check("sign-in", request.remote_addr or "unknown")
     person = db.session.scalar(
         select(Employee).where(Employee.external_id == request.form.get("employee_id", ""))
     )

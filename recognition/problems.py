@@ -38,4 +38,9 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if not _wants_problem():
             return exc
-        return problem(exc.code or 500, exc.name, exc.description)
+        response = problem(exc.code or 500, exc.name, exc.description)
+        # What the error itself says in headers: Retry-After (429), Allow (405), ...
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response

@@ -11,6 +11,7 @@ from flask import g, request
 from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from recognition import ratelimit
 from recognition.clock import utcnow
 from recognition.extensions import UTCDateTime, db
 from recognition.inputs import record_id
@@ -98,13 +99,18 @@ def require_scope(scope: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
+            address = request.remote_addr or "unknown"
+            # An address that keeps sending bad tokens is refused before any lookup.
+            ratelimit.check("bad-token", address, hit=False)
             token = authenticate(request.headers.get("Authorization"))
             if token is None:
+                ratelimit.count_only("bad-token", address)
                 response = problem(
                     401, "Unauthorized", "Send a valid API token: Authorization: Bearer <token>."
                 )
                 response.headers["WWW-Authenticate"] = 'Bearer realm="laurel"'
                 return response
+            ratelimit.check("api", str(token.id))
             if scope not in token.scope_set and "admin" not in token.scope_set:
                 return problem(403, "Forbidden", f"This token lacks the scope {scope!r}.")
             g.api_token = token

@@ -47,6 +47,10 @@ def _config(uri: str, redis_url: str, instance: str) -> dict:
         "LAUREL_ORG": "test",
         "LAUREL_QUEUE": "laurel-test",
         "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # Off unless a test turns one on: tests send many requests from one address.
+        "LAUREL_RATE_LIMIT_API": 0,
+        "LAUREL_RATE_LIMIT_SIGN_IN": 0,
+        "LAUREL_RATE_LIMIT_BAD_TOKENS": 0,
     }
 
 
