@@ -29,6 +29,15 @@ class Config:
     # Names the issuer of exported Open Badges.
     # The demo sign-in page (pick any seeded person); never on in production.
     LAUREL_DEMO = os.environ.get("LAUREL_DEMO", "") == "1"
+    # Lets LAUREL_DEMO run against a server database anyway (a shared demo).
+    LAUREL_DEMO_FORCE = os.environ.get("LAUREL_DEMO_FORCE", "") == "1"
+    # A page session unused this long is over (open pages poll, so they keep it alive).
+    LAUREL_SESSION_IDLE_MINUTES = os.environ.get("LAUREL_SESSION_IDLE_MINUTES", "60")
+    # Requests per minute, 0 for no limit: API requests per token, and per client
+    # address demo sign-ins and requests with an invalid API token.
+    LAUREL_RATE_LIMIT_API = os.environ.get("LAUREL_RATE_LIMIT_API", "1200")
+    LAUREL_RATE_LIMIT_SIGN_IN = os.environ.get("LAUREL_RATE_LIMIT_SIGN_IN", "20")
+    LAUREL_RATE_LIMIT_BAD_TOKENS = os.environ.get("LAUREL_RATE_LIMIT_BAD_TOKENS", "30")
     # Name of the header a trusted SSO proxy sets to the signed-in email.
     LAUREL_TRUSTED_HEADER = os.environ.get("LAUREL_TRUSTED_HEADER") or None
     # Trust X-Forwarded-* from one proxy hop (HTTPS detection, client address).
@@ -48,20 +57,23 @@ class Config:
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=Config.INSTANCE_PATH)
     app.config.from_object(Config)
-    app.json.sort_keys = False  # keep documented key order in API answers
     if config:
         app.config.update(config)
     _check_config(app)
 
+    from recognition import inputs
     from recognition.extensions import connect_redis, db, htmx, migrate
 
+    # First: the URL converter must be in place before any route is added, and
+    # the input guard runs before every other request hook.
+    inputs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     htmx.init_app(app)
     app.extensions["laurel_redis"] = connect_redis(app.config["REDIS_URL"], app.instance_path)
 
     import recognition.models  # noqa: F401  (registers every model with the metadata)
-    from recognition import auth
+    from recognition import auth, headers
     from recognition.admin import bp as admin_pages
     from recognition.api import bp as people_api
     from recognition.cli import laurel_cli
@@ -76,6 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     auth.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(me_pages)
     app.register_blueprint(admin_pages)
     register_error_handlers(app)
@@ -94,7 +107,26 @@ def _check_config(app: Flask) -> None:
         raise RuntimeError(
             f"LAUREL_TIMEZONE={app.config['LAUREL_TIMEZONE']!r} is not an IANA time zone"
         ) from exc
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
+    _whole_number_setting(app, "LAUREL_SESSION_IDLE_MINUTES", "minutes", least=1)
+    for name in (
+        "LAUREL_RATE_LIMIT_API",
+        "LAUREL_RATE_LIMIT_SIGN_IN",
+        "LAUREL_RATE_LIMIT_BAD_TOKENS",
+    ):
+        _whole_number_setting(app, name, "requests a minute (0 for no limit)", least=0)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if (
+        app.config["LAUREL_DEMO"]
+        and not uri.startswith("sqlite")
+        and not app.config.get("LAUREL_DEMO_FORCE")
+    ):
+        # The demo sign-in lets anyone be anyone: on a real database, that is everyone's data.
+        raise RuntimeError(
+            "LAUREL_DEMO=1 lets anyone sign in as anyone, and DATABASE_URL points at a "
+            f"server database ({uri.split(':', 1)[0]}): refusing to start. Unset LAUREL_DEMO, "
+            "or set LAUREL_DEMO_FORCE=1 if this really is a demo database."
+        )
+    if uri.startswith("postgresql+psycopg"):
         # No server-side prepared statements: a prepared statement falls back to
         # a generic plan, which cannot see the ids inside `= ANY(:ids)` and then
         # compares each row with every id (or picks a plan from stale guesses).
@@ -110,6 +142,13 @@ def _check_config(app: Flask) -> None:
         if os.environ.get("DATABASE_URL") and not app.config.get("TESTING"):
             raise RuntimeError("SECRET_KEY must be set when running against DATABASE_URL")
         app.config["SECRET_KEY"] = _embedded_secret(Path(app.instance_path))
+
+
+def _whole_number_setting(app: Flask, name: str, unit: str, least: int) -> None:
+    raw = str(app.config[name]).strip()
+    if not raw.isascii() or not raw.isdigit() or int(raw) < least:
+        raise RuntimeError(f"{name}={raw!r} must be a whole number of {unit}")
+    app.config[name] = int(raw)
 
 
 def _embedded_secret(instance: Path) -> str:

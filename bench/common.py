@@ -62,6 +62,8 @@ class Env:
         os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_hex(16))
         self.child_env = dict(os.environ)
         self.child_env["PYTHONUNBUFFERED"] = "1"
+        # The benches measure throughput; the per-token API limit would cap it.
+        self.child_env.setdefault("LAUREL_RATE_LIMIT_API", "0")
 
     def pg(self, autocommit: bool = True):
         import psycopg

@@ -33,9 +33,16 @@ from sqlalchemy import select
 from recognition import analytics as figures
 from recognition.auth import current_person, login_required
 from recognition.extensions import db, htmx
+from recognition.inputs import record_id
 from recognition.tokens import SCOPES, ApiToken, create_token, revoke_token
 from scoring.achievements import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_TARGET
-from scoring.jobs import ACTIVE_STATES, active_rescore, enqueue_rescore, queue, rescore_job
+from scoring.jobs import (
+    ACTIVE_STATES,
+    active_rescore,
+    enqueue_rescore,
+    fetch_job,
+    rescore_job,
+)
 from scoring.ledger import org_today
 from scoring.models import LedgerGeneration, RulesetVersion
 from scoring.rules import EVENT_TYPES, MAX_MULTIPLIER, NETWORKS, RulesetError
@@ -47,7 +54,6 @@ NOTE_LIMIT = 500
 MAX_POINTS = 10_000  # as scoring.rules checks; only a browser hint here
 HISTORY_LIMIT = 50
 RESCORE_FUNC = f"{rescore_job.__module__}.{rescore_job.__qualname__}"
-JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 # --- shared page plumbing ----------------------------------------------------------
@@ -247,8 +253,10 @@ TIER_LABELS = {
     "min_points_90d": "Points in the last 90 days",
     "min_engagement_per_share": "Engagements per share",
 }
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+# ASCII digits, and few enough that int() and float() take them as they are:
+# anything else stays text for the ruleset validator to refuse.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+_DECIMAL = re.compile(r"[+-]?([0-9]{1,18}(\.[0-9]{0,18})?|\.[0-9]{1,18})")
 
 
 @dataclass
@@ -489,9 +497,9 @@ def _parsed(raw: str, kind: str) -> Any:
         return raw
     if raw == "":
         return None  # a cap left blank means no cap; elsewhere the validator refuses it
-    if _INTEGER.match(raw):
+    if _INTEGER.fullmatch(raw):
         return int(raw)
-    if kind in ("multiplier", "ratio") and _DECIMAL.match(raw):
+    if kind in ("multiplier", "ratio") and _DECIMAL.fullmatch(raw):
         return float(raw)
     return None if kind == "multiplier" else raw
 
@@ -745,8 +753,8 @@ def rules():
 def save_rules():
     """Save the form as a new ruleset version, or show it again with what is wrong."""
     overview = rules_overview()
-    base_id = request.form.get("base_version", "")
-    base = db.session.get(RulesetVersion, int(base_id)) if base_id.isdigit() else None
+    base_id = record_id(request.form.get("base_version"))
+    base = db.session.get(RulesetVersion, base_id) if base_id else None
     base = base or overview.latest
     document, typed = document_from_form(base.document, request.form)
     note = request.form.get("note", "").strip()
@@ -860,9 +868,7 @@ class JobProgress:
 
 def job_progress(job_id: str) -> JobProgress | None:
     """Where a re-score job is; None when there is no such re-score job."""
-    if not JOB_ID.match(job_id):
-        return None
-    job = queue().fetch_job(job_id)
+    job = fetch_job(job_id)
     if job is None or job.func_name != RESCORE_FUNC:
         return None
     status = job.get_status().value

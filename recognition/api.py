@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -50,10 +50,15 @@ def get_employee(employee_id: str):
     from scoring.badges import person_achievements
 
     achievements = person_achievements(person)
+    periods = standing(person)
+    if person.leaderboard_opt_out and "admin" not in g.api_token.scope_set:
+        # Off the public boards by their choice: no rank for integrations to show.
+        for figures in periods.values():
+            figures["rank"] = figures["team_rank"] = None
     return jsonify(
         {
             **person.to_dict(),
-            "periods": standing(person),
+            "periods": periods,
             "tier": achievements["tier"],
             "badges": {"earned": achievements["earned"], "progress": achievements["progress"]},
         }

@@ -5,7 +5,9 @@ Who a visitor is comes from one of two places:
   e.g. X-Forwarded-Email, honoured only when that setting is present), which
   is how production single sign-on reaches Laurel;
 - the demo sign-in page (`LAUREL_DEMO`), where anyone picks a seeded person.
-Either way the person id lands in the signed session cookie.
+Either way a server-side session starts (`recognition.sessions`), and its random
+id lands in the signed session cookie: signing out, deactivation, a role change
+or `LAUREL_SESSION_IDLE_MINUTES` without a request end it for good.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -30,8 +34,11 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import func, or_, select
 
+from recognition import ratelimit
 from recognition.extensions import db, htmx
+from recognition.inputs import unsafe_text
 from recognition.people import Employee, Team
+from recognition.sessions import end_session, resume_session, start_session
 from scoring.ledger import org_today
 from scoring.models import DailyTotal
 from scoring.periods import window_for
@@ -57,6 +64,7 @@ def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
     app.before_request(_load_person)
     app.before_request(_check_csrf)
+    app.teardown_request(_forget_person)
     app.context_processor(lambda: {"me": g.get("person"), "csrf_token": csrf_token})
     app.register_blueprint(bp)
 
@@ -65,32 +73,47 @@ def current_person() -> Employee | None:
     return g.get("person")
 
 
+def _forget_person(_exc: BaseException | None) -> None:
+    # `g` outlives the request when an app context was pushed before it (the
+    # tests, a CLI command): who was signed in holds for one request only, and
+    # a hook that refuses the next request early must not find them still there.
+    g.pop("person", None)
+
+
 def _load_person() -> None:
     g.person = None
     if request.path.startswith(("/api/", "/static/")):
         return
+    current = resume_session(session.get("sid")) if "sid" in session else None
     header = current_app.config.get("LAUREL_TRUSTED_HEADER")
     if header:
         email = request.headers.get(header, "").strip().lower()
         if email:
-            person = db.session.scalar(select(Employee).where(func.lower(Employee.email) == email))
+            person = None
+            if unsafe_text(email) is None:
+                person = db.session.scalar(
+                    select(Employee).where(func.lower(Employee.email) == email)
+                )
             if person is None or not person.active:
                 # The proxy vouches for someone Laurel does not know (or no longer
                 # lets in): whoever this browser was signed in as before, not them.
-                session.clear()
+                _end_this_session()
                 return
-            if session.get("person_id") != person.id:
-                session.clear()
-                session["person_id"] = person.id
+            if current is None or current.id != person.id:
+                sign_in(person)
             g.person = person
             return
-    person_id = session.get("person_id")
-    if person_id is not None:
-        person = db.session.get(Employee, person_id)
-        if person is not None and person.active:
-            g.person = person
-        else:
-            session.clear()
+    if current is not None:
+        g.person = current
+    elif "sid" in session or "person_id" in session:
+        # A session that ended (signed out, expired, its person deactivated or
+        # given another role), or a cookie from before sessions were kept.
+        session.clear()
+
+
+def _end_this_session() -> None:
+    end_session(session.get("sid"))
+    session.clear()
 
 
 def csrf_token() -> str:
@@ -114,8 +137,9 @@ def _check_csrf() -> None:
 
 
 def sign_in(person: Employee) -> None:
-    session.clear()  # a new session id on every sign-in (no fixation)
-    session["person_id"] = person.id
+    """Start a new server-side session (a new id on every sign-in: no fixation)."""
+    _end_this_session()
+    session["sid"] = start_session(person.id)
     csrf_token()
 
 
@@ -142,18 +166,38 @@ def login_required(view=None, *, role: str = "employee"):
     return decorate(view) if view is not None else decorate
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("me_pages.me")
+def safe_next(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None: where to go after signing in.
+
+    Judged as a browser would read it, not as the raw string: browsers drop tabs
+    and newlines anywhere in a URL (`/%09/evil.example` decodes to a slash, a tab
+    and `/evil.example`, which a browser reads as `//evil.example`, another site)
+    and read a backslash as a slash. So any control character or backslash
+    disqualifies it, and what is left must parse with no scheme and no host, as a
+    path starting with exactly one slash.
+    """
+    if not target or "\\" in target:
+        return None
+    for char in target:
+        category = unicodedata.category(char)
+        if category[0] == "C" or (category[0] == "Z" and char != " "):
+            return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _next_or_me(target: str | None) -> str:
+    return safe_next(target) or url_for("me_pages.me")
 
 
 @bp.get("/sign-in")
 def sign_in_page():
     if current_person() is not None:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(_next_or_me(request.args.get("next")))
     if current_app.config.get("LAUREL_DEMO"):
-        return redirect(url_for("auth.demo_sign_in", next=request.args.get("next")))
+        return redirect(url_for("auth.demo_sign_in", next=safe_next(request.args.get("next"))))
     return render_template("auth/sign_in.html"), 401
 
 
@@ -233,7 +277,7 @@ def demo_sign_in():
             role=role,
             roles=DEMO_ROLES,
             error=error,
-            next=request.args.get("next") or "",
+            next=safe_next(request.args.get("next")) or "",
         )
     )
     response.vary.add("HX-Request")
@@ -244,18 +288,19 @@ def demo_sign_in():
 def demo_sign_in_post():
     if not current_app.config.get("LAUREL_DEMO"):
         abort(404)
+    ratelimit.check("sign-in", request.remote_addr or "unknown")
     person = db.session.scalar(
         select(Employee).where(Employee.external_id == request.form.get("employee_id", ""))
     )
     if person is None or not person.active:
         abort(400, "Pick a person from the list.")
     sign_in(person)
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(_next_or_me(request.form.get("next")))
 
 
 @bp.post("/sign-out")
 def sign_out():
-    session.clear()
+    _end_this_session()
     if current_app.config.get("LAUREL_TRUSTED_HEADER"):
         return render_template("auth/signed_out.html")
     return redirect(url_for("auth.sign_in_page"))

@@ -1,6 +1,7 @@
 """Imports every model module so the metadata (and Alembic) sees all tables."""
 
 from recognition.people import Employee, Team
+from recognition.sessions import WebSession
 from recognition.tokens import ApiToken
 from scoring.models import (
     BadgeAward,
@@ -27,4 +28,5 @@ __all__ = [
     "PointAward",
     "RulesetVersion",
     "Team",
+    "WebSession",
 ]

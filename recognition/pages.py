@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from recognition.auth import current_person, login_required
 from recognition.extensions import begin_write, db, htmx
+from recognition.inputs import record_id
 from recognition.people import Employee
 from recognition.problems import problem
 from scoring import badges, history, standings
@@ -239,12 +240,10 @@ def bell():
 def mark_read():
     """Mark one notification (`id`) or all of them (`all`) as read."""
     person = current_person()
-    raw_ids = request.form.getlist("id")
+    ids = [record_id(value) for value in request.form.getlist("id")]
     if request.form.get("all"):
         ids = None
-    elif raw_ids and all(value.isdigit() for value in raw_ids):
-        ids = [int(value) for value in raw_ids]
-    else:
+    elif not ids or None in ids:
         template = "me/_notifications.html" if htmx else "me/notifications.html"
         message = "Pick a notification to mark as read, or mark them all."
         return _render(

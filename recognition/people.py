@@ -14,6 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recognition.clock import utcnow
 from recognition.extensions import UTCDateTime, begin_write, db
+from recognition.inputs import Email, Text
+from recognition.sessions import end_sessions_of
 
 ROLES = ("employee", "manager", "admin")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -70,14 +72,14 @@ class EmployeeSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    employee_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    employee_id = Text(required=True, validate=validate.Length(min=1, max=64))
+    email = Email(required=True, validate=validate.Length(max=254))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
     # A team is named by slug or by display name; the slug is derived from it.
-    team = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    manager_id = fields.String(load_default=None, allow_none=True)
+    team = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    manager_id = Text(load_default=None, allow_none=True)
     # Left out: a new person gets the default, an existing one keeps theirs.
-    role = fields.String(validate=validate.OneOf(ROLES))
+    role = Text(validate=validate.OneOf(ROLES))
     active = fields.Boolean()
 
     @validates_schema
@@ -135,10 +137,14 @@ def upsert_employee(data: dict) -> UpsertResult:
     person.name = data["name"]
     person.team = team
     person.manager = manager
+    access = None if created else (person.role, person.active)
     if "role" in data or created:
         person.role = data.get("role", "employee")
     if "active" in data or created:
         person.active = data.get("active", True)
+    if access is not None and access != (person.role, person.active):
+        # Sessions were opened with the old role (or while they were active).
+        end_sessions_of(person.id)
     db.session.flush()
     after = (person.name, team.slug if team else None, person.active)
     return UpsertResult(person, created, previous_team, not created and before != after)

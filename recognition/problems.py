@@ -79,5 +79,11 @@ def register_error_handlers(app: Flask) -> None:
             # The request's transaction may be broken; the page must not reuse it.
             db.session.rollback()
         if _wants_problem():
-            return problem(exc.code, exc.name, exc.description)
-        return error_page(exc)
+            response = problem(exc.code, exc.name, exc.description)
+        else:
+            response = error_page(exc)
+        # What the error itself says in headers: Retry-After (429), Allow (405), ...
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response

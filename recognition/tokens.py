@@ -11,8 +11,10 @@ from flask import g, request
 from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from recognition import ratelimit
 from recognition.clock import utcnow
 from recognition.extensions import UTCDateTime, db
+from recognition.inputs import record_id
 from recognition.problems import problem
 
 SCOPES = ("events:write", "directory:write", "read", "admin")
@@ -64,8 +66,8 @@ def create_token(source: str, scopes: list[str]) -> tuple[ApiToken, str]:
 
 def revoke_token(prefix_or_id: str) -> ApiToken | None:
     query = select(ApiToken).where(ApiToken.revoked_at.is_(None))
-    if prefix_or_id.isdigit():
-        query = query.where(ApiToken.id == int(prefix_or_id))
+    if token_id := record_id(prefix_or_id):
+        query = query.where(ApiToken.id == token_id)
     else:
         query = query.where(ApiToken.prefix == prefix_or_id)
     token = db.session.scalar(query)
@@ -76,10 +78,13 @@ def revoke_token(prefix_or_id: str) -> ApiToken | None:
 
 
 def authenticate(header: str | None) -> ApiToken | None:
-    if not header or not header.startswith("Bearer "):
-        return None
-    secret = header.removeprefix("Bearer ").strip()
-    if not secret:
+    """The live token an `Authorization: Bearer <token>` header names, or None.
+
+    The scheme is case-insensitive (RFC 9110, section 11.1): `bearer` works too.
+    """
+    scheme, _, secret = (header or "").strip().partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
         return None
     return db.session.scalar(
         select(ApiToken).where(
@@ -94,13 +99,18 @@ def require_scope(scope: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
+            address = request.remote_addr or "unknown"
+            # An address that keeps sending bad tokens is refused before any lookup.
+            ratelimit.check("bad-token", address, hit=False)
             token = authenticate(request.headers.get("Authorization"))
             if token is None:
+                ratelimit.count_only("bad-token", address)
                 response = problem(
                     401, "Unauthorized", "Send a valid API token: Authorization: Bearer <token>."
                 )
                 response.headers["WWW-Authenticate"] = 'Bearer realm="laurel"'
                 return response
+            ratelimit.check("api", str(token.id))
             if scope not in token.scope_set and "admin" not in token.scope_set:
                 return problem(403, "Forbidden", f"This token lacks the scope {scope!r}.")
             g.api_token = token

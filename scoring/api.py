@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from recognition.inputs import whole_number
 from recognition.problems import problem
 from recognition.tokens import require_scope
 from scoring import standings
@@ -44,16 +45,16 @@ def get_leaderboard():
             "Unknown period.",
             errors={"period": [f"must be one of {', '.join(PERIODS)}"]},
         )
-    limit_raw = request.args.get("limit", "10")
-    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= standings.MAX_LIMIT:
-        return problem(
-            422,
-            "Unprocessable Content",
-            "Bad limit.",
-            errors={"limit": [f"must be a whole number from 1 to {standings.MAX_LIMIT}"]},
-        )
+    try:
+        limit = whole_number(request.args.get("limit", "10"), 1, standings.MAX_LIMIT)
+    except ValueError as exc:
+        return problem(422, "Unprocessable Content", "Bad limit.", errors={"limit": [str(exc)]})
     team = request.args.get("team") or None
     if team and not standings.team_exists(team):
         return problem(404, "Not Found", f"No team with slug {team!r}.")
-    view = standings.board(period, team, int(limit_raw), request.args.get("around") or None)
+    around = request.args.get("around") or None
+    view = standings.board(period, team, limit, around)
+    if "admin" not in g.api_token.scope_set:
+        # People who opted out are on no public board, whatever Redis holds just now.
+        view = standings.without_unlisted(view, around)
     return jsonify(view.as_dict(current_app.config["LAUREL_TZ"]))

@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
+from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
 
 from recognition.extensions import db
+from recognition.inputs import MAX_ID, Text, json_object
 from recognition.people import Employee
 from recognition.problems import problem
 from recognition.tokens import require_scope
 from scoring import badges
-from scoring.jobs import enqueue_rescore, queue
+from scoring.jobs import enqueue_rescore, fetch_job
 from scoring.openbadges import build_credential
 from scoring.rules import RulesetError
 
 bp = Blueprint("badges_api", __name__, url_prefix="/api/v1")
+
+
+class _Body(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class AwardBody(_Body):
+    # Missing or unknown values are the service's to name (BadgeError).
+    employee_id = Text(load_default="")
+    badge = Text(load_default="")
+
+
+class RevokeBody(_Body):
+    reason = Text(load_default="")
+
+
+class RescoreBody(_Body):
+    ruleset = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_ID))
 
 
 def _person(employee_id: str) -> Employee | None:
@@ -96,14 +117,14 @@ def _salt(assertion_id: str) -> str:
 @bp.post("/admin/badges/award")
 @require_scope("admin")
 def admin_award_badge():
-    body = request.get_json(silent=True) or {}
-    person = _person(str(body.get("employee_id", "")))
+    body = AwardBody().load(json_object())
+    person = _person(body["employee_id"])
     if person is None:
         return problem(
             422, "Unprocessable Content", "Unknown employee.", errors={"employee_id": ["unknown"]}
         )
     try:
-        award = badges.award_manual(person, str(body.get("badge", "")), by=g.api_token.source)
+        award = badges.award_manual(person, body["badge"], by=g.api_token.source)
     except badges.BadgeError as exc:
         return problem(422, "Unprocessable Content", str(exc), errors={exc.field: [str(exc)]})
     return jsonify({"assertion_id": award.assertion_id, "level": award.level}), 201
@@ -112,9 +133,9 @@ def admin_award_badge():
 @bp.post("/admin/badges/assertions/<assertion_id>/revoke")
 @require_scope("admin")
 def admin_revoke_badge(assertion_id: str):
-    body = request.get_json(silent=True) or {}
+    body = RevokeBody().load(json_object())
     try:
-        award = badges.revoke_badge(assertion_id, str(body.get("reason", "")), g.api_token.source)
+        award = badges.revoke_badge(assertion_id, body["reason"], g.api_token.source)
     except LookupError:
         return problem(404, "Not Found", "No badge with this assertion id.")
     except badges.BadgeError as exc:
@@ -127,9 +148,7 @@ def admin_revoke_badge(assertion_id: str):
 def admin_save_ruleset():
     from scoring.rulesets import save_ruleset
 
-    body = request.get_json(silent=True)
-    if body is None:
-        return problem(400, "Bad Request", "The body must be a JSON ruleset document.")
+    body = json_object()
     try:
         version = save_ruleset(body, note=request.args.get("note"), by=g.api_token.source)
     except RulesetError as exc:
@@ -142,22 +161,21 @@ def admin_save_ruleset():
 def admin_rescore():
     from scoring.rulesets import ruleset
 
-    body = request.get_json(silent=True) or {}
-    version = body.get("ruleset")
+    version = RescoreBody().load(json_object())["ruleset"]
     try:
-        ruleset(int(version))
-    except (TypeError, ValueError, LookupError):
+        ruleset(version)
+    except LookupError:
         return problem(
             422, "Unprocessable Content", "Unknown ruleset.", errors={"ruleset": ["unknown"]}
         )
-    job = enqueue_rescore(int(version))
+    job = enqueue_rescore(version)
     return jsonify({"job_id": job.id, "status": job.get_status().value}), 202
 
 
 @bp.get("/admin/jobs/<job_id>")
 @require_scope("admin")
 def admin_job(job_id: str):
-    job = queue().fetch_job(job_id)
+    job = fetch_job(job_id)
     if job is None:
         return problem(404, "Not Found", "No such job.")
     return jsonify(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db
+from recognition.inputs import Moment, Text
 from recognition.people import Employee
 from scoring.models import Event
 from scoring.rules import EVENT_TYPES, NETWORKS
@@ -40,15 +41,13 @@ class EventSchema(Schema):
         # Integrations may send fields we do not know yet; they are ignored, not fatal.
         unknown = EXCLUDE
 
-    id = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    source = fields.String(validate=validate.Length(min=1, max=64))
-    type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
-    employee_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    network = fields.String(required=True, validate=validate.OneOf(NETWORKS))
-    occurred_at = fields.AwareDateTime(required=True, validate=_not_in_future)
-    content_id = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=200)
-    )
+    id = Text(required=True, validate=validate.Length(min=1, max=200))
+    source = Text(validate=validate.Length(min=1, max=64))
+    type = Text(required=True, validate=validate.OneOf(EVENT_TYPES))
+    employee_id = Text(required=True, validate=validate.Length(min=1, max=64))
+    network = Text(required=True, validate=validate.OneOf(NETWORKS))
+    occurred_at = Moment(required=True, validate=_not_in_future)
+    content_id = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
     count = fields.Integer(
         strict=True, load_default=1, validate=validate.Range(min=1, max=1_000_000)
     )

@@ -11,9 +11,11 @@ import datetime as dt
 import functools
 import logging
 import os
+import re
 
 from flask import current_app, has_app_context
 from rq import Queue, Retry
+from rq.job import Job
 
 from recognition.extensions import begin_write, db, redis_connection
 
@@ -57,6 +59,15 @@ def _forget_inherited_connections() -> None:
 
 def queue() -> Queue:
     return Queue(current_app.config["LAUREL_QUEUE"], connection=redis_connection())
+
+
+# RQ's own rule for job ids; it raises ValueError for anything else.
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def fetch_job(job_id: str) -> Job | None:
+    """The job with this id, or None (also when the id could not name a job)."""
+    return queue().fetch_job(job_id) if JOB_ID.fullmatch(job_id) else None
 
 
 def enqueue(func, *args, **kwargs):

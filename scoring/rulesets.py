@@ -10,6 +10,7 @@ from sqlalchemy import Text, cast, func, select
 from sqlalchemy.exc import IntegrityError
 
 from recognition.extensions import begin_write, db
+from recognition.inputs import unsafe_strings
 from scoring.models import LedgerGeneration, RulesetVersion
 from scoring.rules import Ruleset, RulesetError, load_default_document
 
@@ -82,6 +83,8 @@ def save_ruleset(document: dict, note: str | None = None, by: str | None = None)
     """Validate and store a ruleset document as the next version; returns it."""
     if not isinstance(document, dict):
         raise RulesetError({"_schema": ["a ruleset is a JSON object"]})
+    if unsafe := unsafe_strings(document):
+        raise RulesetError(unsafe)
     ensure_scoring_setup()
     begin_write(db.session)
     version = (db.session.scalar(select(func.max(RulesetVersion.version))) or 0) + 1

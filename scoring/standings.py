@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from scoring.models import DailyTotal
 from scoring.periods import PERIODS, Window, window_for
 from scoring.rules import DayState, GapAdvice, closing_advice
 from scoring.rulesets import live_scoring
+from scoring.storage import among
 
 MAX_LIMIT = 100
 
@@ -228,3 +230,30 @@ def gap_advice(person: Employee, period: str, gap: int) -> GapAdvice | None:
     window = window_for(period, today)
     days_left = (window.end - today).days if window.first is not None else None
     return closing_advice(gap, live.ruleset, state, days_left)
+
+
+def without_unlisted(view: BoardView, around: str | None = None) -> BoardView:
+    """The board without people who chose to be off public boards; no neighbourhood
+    at all when `around` (the employee id it was read for) is one of them.
+
+    The boards drop them when their choice is saved; this holds until then too
+    (and whenever a board update is still on its way), so a public read never
+    lists them.
+    """
+    shown = {e.employee_id for e in [*view.entries, *view.around]} | ({around} - {None})
+    if not shown:
+        return view
+    hidden = set(
+        db.session.scalars(
+            select(Employee.external_id).where(
+                among(Employee.external_id, shown), Employee.leaderboard_opt_out.is_(True)
+            )
+        )
+    )
+    if not hidden:
+        return view
+    return dataclasses.replace(
+        view,
+        entries=[e for e in view.entries if e.employee_id not in hidden],
+        around=[] if around in hidden else [e for e in view.around if e.employee_id not in hidden],
+    )

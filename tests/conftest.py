@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from recognition import clock, embedded_redis
 from recognition.extensions import db
+from tests.helpers import FUZZ_REQUESTS
 
 SERVER_DB = os.environ.get("TEST_DATABASE_URL")
 SERVER_REDIS = os.environ.get("TEST_REDIS_URL")
@@ -46,6 +47,10 @@ def _config(uri: str, redis_url: str, instance: str) -> dict:
         "LAUREL_ORG": "test",
         "LAUREL_QUEUE": "laurel-test",
         "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # Off unless a test turns one on: tests send many requests from one address.
+        "LAUREL_RATE_LIMIT_API": 0,
+        "LAUREL_RATE_LIMIT_SIGN_IN": 0,
+        "LAUREL_RATE_LIMIT_BAD_TOKENS": 0,
     }
 
 
@@ -72,6 +77,12 @@ def backend_setup(tmp_path_factory) -> Iterator[dict]:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "timezone(name): the organisation's LAUREL_TIMEZONE")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    sent = config.stash.get(FUZZ_REQUESTS, 0)
+    if sent:
+        terminalreporter.write_line(f"fuzz: {sent} requests sent to every route (the fuzz test)")
 
 
 @pytest.fixture

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from recognition.extensions import db
 from recognition.people import EmployeeSchema, upsert_employee
+from recognition.sessions import start_session
 from recognition.tokens import create_token
 
 _ids = itertools.count(1)
+# Requests the fuzz test sent in this run (reported at the end of it).
+FUZZ_REQUESTS = pytest.StashKey[int]()
 
 
 def add_person(employee_id: str, team: str | None = "sales", name: str | None = None, **extra):
@@ -43,10 +48,11 @@ def event(employee_id: str, when: str, type_: str = "share", **extra) -> dict:
 
 
 def sign_in(client, person) -> str:
-    """Sign `person` in on this test client (as the SSO or demo sign-in would);
-    returns the session's CSRF token for forms and htmx headers."""
+    """Sign `person` in on this test client (a real server-side session, as the SSO or
+    demo sign-in would start); returns the session's CSRF token for forms and htmx."""
+    secret = start_session(person.id)
     with client.session_transaction() as session:
         session.clear()
-        session["person_id"] = person.id
+        session["sid"] = secret
         session["csrf"] = f"csrf-{person.id}"
     return f"csrf-{person.id}"
