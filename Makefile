@@ -37,9 +37,9 @@ seed: venv ## Load demo data if the database is empty
 	$(FLASK) laurel seed-demo --if-empty
 
 # The supervisor (recognition/supervisor.py) migrates, seeds an empty demo, then
-# runs the web server and a worker as separate processes on one embedded Redis;
+# runs the web server, a worker and the scheduler as separate processes on one embedded Redis;
 # Ctrl-C or TERM (which make passes on to it) stops them all and that Redis.
-run: venv ## Migrate, seed, then run the web server and a worker on :$(PORT) until Ctrl-C
+run: venv ## Migrate, seed, then run the web server, a worker and the scheduler on :$(PORT) until Ctrl-C
 	exec $(FLASK) laurel run-demo --port $(PORT)
 
 test: venv ## Run pytest (PYTEST_ARGS, TEST_DATABASE_URL, TEST_REDIS_URL honoured)

@@ -49,6 +49,11 @@ class Config:
     # of a few hundred thousand rows instead. 1.1 is the usual value for SSDs
     # and cached data. Set LAUREL_PG_OPTIONS to "" to keep the server's settings.
     LAUREL_PG_OPTIONS = os.environ.get("LAUREL_PG_OPTIONS", "-c random_page_cost=1.1")
+    # The outbox relay (run by `flask laurel scheduler`): seconds between runs,
+    # and how long it leaves a new event to the score job enqueued for it. An
+    # event whose job was lost is scored within about the sum of the two.
+    LAUREL_RELAY_INTERVAL = int(os.environ.get("LAUREL_RELAY_INTERVAL", "30"))
+    LAUREL_RELAY_AFTER = int(os.environ.get("LAUREL_RELAY_AFTER", "30"))
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     MAX_EVENTS_PER_REQUEST = 1000
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -35,17 +35,26 @@ from recognition.auth import current_person, login_required
 from recognition.extensions import db, htmx
 from recognition.inputs import record_id
 from recognition.tokens import SCOPES, ApiToken, create_token, revoke_token
+from scoring import outbox
 from scoring.achievements import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_TARGET
 from scoring.jobs import (
     ACTIVE_STATES,
     active_rescore,
     enqueue_rescore,
+    enqueue_scoring,
     fetch_job,
     rescore_job,
 )
 from scoring.ledger import org_today
 from scoring.models import LedgerGeneration, RulesetVersion
-from scoring.rules import EVENT_TYPES, MAX_MULTIPLIER, NETWORKS, RulesetError
+from scoring.rules import (
+    DEFAULT_MAX_EVENT_AGE_DAYS,
+    EVENT_TYPES,
+    MAX_EVENT_AGE_LIMIT,
+    MAX_MULTIPLIER,
+    NETWORKS,
+    RulesetError,
+)
 from scoring.rulesets import ensure_scoring_setup, live_scoring, save_ruleset
 
 bp = Blueprint("admin_pages", __name__, url_prefix="/admin")
@@ -273,6 +282,8 @@ class Field:
     minimum: int = 0
     value: str = ""
     errors: list[str] = field(default_factory=list)
+    # What the rules mean when the document leaves this value out.
+    default: Any = None
 
     @property
     def id(self) -> str:
@@ -441,10 +452,30 @@ def _sections(document: dict) -> list[tuple[str, str, list[Group]]]:
         ],
         note="Per person and local day. Activity beyond a cap still counts towards badges and tiers.",
     )
+    late = Group(
+        "max_event_age_days",
+        "Late events",
+        [
+            Field(
+                "max_event_age_days",
+                ("max_event_age_days",),
+                "Days an event may take to arrive",
+                "cap",
+                "Leave blank for no limit.",
+                limit=MAX_EVENT_AGE_LIMIT,
+                minimum=1,
+                default=DEFAULT_MAX_EVENT_AGE_DAYS,
+            )
+        ],
+        note=(
+            "An event that reaches Laurel later than this after it happened is kept and shown, "
+            "but earns nothing. Imports through the backfill scope or the command line are exempt."
+        ),
+    )
     badges = document.get("badges") if isinstance(document.get("badges"), list) else []
     tiers = document.get("tiers") if isinstance(document.get("tiers"), list) else []
     return [
-        ("rules-points", "Points", [points, multipliers, caps]),
+        ("rules-points", "Points", [points, multipliers, caps, late]),
         (
             "rules-badges",
             "Badges",
@@ -458,14 +489,17 @@ def _sections(document: dict) -> list[tuple[str, str, list[Group]]]:
     ]
 
 
-def _lookup(document: Any, path: tuple) -> Any:
+_MISSING = object()
+
+
+def _lookup(document: Any, path: tuple, missing: Any = None) -> Any:
+    """The value at `path`, or `missing` where the document has none."""
     for step in path:
-        if isinstance(document, dict) and isinstance(step, str):
-            document = document.get(step)
-        elif isinstance(document, list) and isinstance(step, int) and step < len(document):
-            document = document[step]
-        else:
-            return None
+        in_dict = isinstance(document, dict) and isinstance(step, str) and step in document
+        in_list = isinstance(document, list) and isinstance(step, int) and step < len(document)
+        if not (in_dict or in_list):
+            return missing
+        document = document[step]
     return document
 
 
@@ -516,12 +550,17 @@ def document_from_form(base: dict, form) -> tuple[dict, dict[str, str]]:
             for item in group.fields:
                 if item.name in form:
                     typed[item.name] = form.get(item.name, "")
-                    _assign(document, item.path, _parsed(typed[item.name], item.kind))
+                    value = _parsed(typed[item.name], item.kind)
+                    absent = _lookup(base, item.path, _MISSING) is _MISSING
+                    if item.default is not None and absent and value == item.default:
+                        continue  # left at what the rules already mean without it
+                    _assign(document, item.path, value)
     return document, typed
 
 
 def _friendly(message: str) -> str:
     message = message.replace("or null for no cap", "or blank for no cap")
+    message = message.replace("or null for no limit", "or blank for no limit")
     message = message[:1].upper() + message[1:]
     return message if message.endswith(".") else message + "."
 
@@ -543,7 +582,9 @@ def rules_form(
     for _, _, groups in form.sections:
         for group in groups:
             for item in group.fields:
-                item.value = typed.get(item.name, _shown(_lookup(base.document, item.path)))
+                stored = _lookup(base.document, item.path, _MISSING)
+                shown = _shown(item.default if stored is _MISSING else stored)
+                item.value = typed.get(item.name, shown)
                 fields[item.name] = (group, item)
     groups = [g for _, _, gs in form.sections for g in gs]
     for path, messages in (errors or {}).items():
@@ -693,9 +734,24 @@ def diff_rulesets(old: dict, new: dict) -> list[str]:
             new_caps.get(cap),
             lambda v: "no cap" if v is None else _number(v),
         )
+    _change(
+        changes,
+        "Days an event may take to arrive",
+        old.get("max_event_age_days", DEFAULT_MAX_EVENT_AGE_DAYS),
+        new.get("max_event_age_days", DEFAULT_MAX_EVENT_AGE_DAYS),
+        lambda v: "no limit" if v is None else _number(v),
+    )
     _badge_changes(changes, old.get("badges"), new.get("badges"))
     _tier_changes(changes, old.get("tiers"), new.get("tiers"))
-    known = {"name", "points", "network_multipliers", "daily_caps", "badges", "tiers"}
+    known = {
+        "name",
+        "points",
+        "network_multipliers",
+        "daily_caps",
+        "max_event_age_days",
+        "badges",
+        "tiers",
+    }
     for key in sorted((set(old) | set(new)) - known):
         if old.get(key) != new.get(key):
             changes.append(f"Setting {key!r} changed")
@@ -918,6 +974,7 @@ def _outcome(job: JobProgress) -> str:
 
 SCOPE_DESCRIPTIONS = {
     "events:write": "Post share and engagement events",
+    "events:backfill": "With events:write: events earn points however long ago they happened (for importing history)",
     "directory:write": "Create and update employees and teams",
     "read": "Read leaderboards, badges and notifications",
     "admin": "Everything, including rulesets, badges and re-scoring",
@@ -995,3 +1052,39 @@ def revoke_api_token(token_id: int):
         return _tokens_page(notice=notice)
     flash(notice, "success")
     return redirect(url_for(".tokens"), 303)
+
+
+# --- events set aside ------------------------------------------------------------------
+
+DEAD_LETTER_LIMIT = 200
+
+
+@bp.get("/dead-letters")
+@login_required(role="admin")
+def dead_letters():
+    """Events whose scoring failed, set aside so everyone else scores; retry after a fix."""
+    total, items = outbox.dead_letters(limit=DEAD_LETTER_LIMIT)
+    return render_template(
+        "admin/dead_letters.html",
+        total=total,
+        items=items,
+        backlog=outbox.backlog(),
+        event_labels=EVENT_LABELS,
+        network_labels=NETWORK_LABELS,
+    )
+
+
+@bp.post("/dead-letters/<int:dead_letter_id>/retry")
+@login_required(role="admin")
+def retry_dead_letter(dead_letter_id: int):
+    """Put a set-aside event back in the queue to be scored."""
+    event_id = outbox.retry_dead_letter(dead_letter_id)
+    if event_id is None:
+        flash("That event is no longer set aside.", "success")
+    else:
+        enqueue_scoring([event_id])
+        flash(
+            "The event is back in the queue. If it fails again it returns to this list.",
+            "success",
+        )
+    return _redirect(url_for(".dead_letters"))

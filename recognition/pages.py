@@ -35,6 +35,7 @@ from scoring.achievements import BadgeDefinition
 from scoring.jobs import enqueue, resync_person_job
 from scoring.ledger import resync_person
 from scoring.openbadges import achievement_document
+from scoring.rules import LATE
 from scoring.rulesets import live_scoring
 
 bp = Blueprint("me_pages", __name__)
@@ -59,6 +60,7 @@ RULES = {  # singular, plural
     "comment": ("Comment", "comments"),
     "like": ("Like", "likes"),
     "click": ("Click", "clicks"),
+    LATE: ("Late event", "late events"),  # arrived too long after it happened: no points
 }
 CAUSES = {"kudos": "Kudos", "nomination": "Nominations", "adjustment": "Adjustments"}
 TIER_GOALS = {
@@ -551,7 +553,7 @@ def _activity(row: history.Activity) -> dict:
     else:
         what = CAUSES.get(row.cause_type, row.cause_type.capitalize())
     detail = None
-    if row.capped:
+    if row.capped or row.rule == LATE:
         # The reason reads "<what>: [capped, ]<detail>"; the detail explains what a cap did.
         detail = row.reason.split(": ", 1)[-1].removeprefix("capped, ")
         detail = detail[:1].upper() + detail[1:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from flask import Flask, jsonify, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -11,6 +12,9 @@ from werkzeug.exceptions import HTTPException
 from recognition.extensions import db
 
 PROBLEM_TYPE = "about:blank"
+# Seconds a client is asked to wait when Redis (boards, queue) is unreachable.
+RETRY_AFTER_SECONDS = 10
+
 log = logging.getLogger(__name__)
 
 # What a person reads for the errors they may meet; others show the error's own words.
@@ -70,6 +74,23 @@ def register_error_handlers(app: Flask) -> None:
             "The request body did not validate.",
             errors=exc.normalized_messages(),
         )
+
+    @app.errorhandler(redis.ConnectionError)
+    @app.errorhandler(redis.TimeoutError)
+    def store_unavailable(exc: redis.RedisError):
+        # Redis holds derived data only (boards, the job queue): nothing is lost,
+        # and events are still accepted (they wait in the outbox).
+        log.warning("Redis unavailable for %s %s: %s", request.method, request.path, exc)
+        if _wants_problem():
+            response = problem(
+                503,
+                "Service Unavailable",
+                "Leaderboards and jobs are unavailable for a moment; try again shortly.",
+            )
+        else:
+            response = app.make_response((render_template("unavailable.html"), 503))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

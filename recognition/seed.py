@@ -140,7 +140,8 @@ def seed_demo(people: int = 200, days: int = 90, random_seed: int = 7) -> dict:
     live = live_scoring()
     backfill = Target(live.generation, live.ruleset, live=False)
     for start in range(0, len(items), BATCH):
-        report = ingest(items[start : start + BATCH], default_source=EVENT_SOURCE)
+        # A backfill: 90 days of history earn points, as the demo means them to.
+        report = ingest(items[start : start + BATCH], default_source=EVENT_SOURCE, backfill=True)
         stored += len(report.new_event_ids)
         if report.new_event_ids:
             score_events(report.new_event_ids, backfill)

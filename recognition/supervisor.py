@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = {
     "web": ("run", "--no-reload", "--host", "127.0.0.1", "--port", "{port}"),
     "worker": ("laurel", "worker"),
+    "scheduler": ("laurel", "scheduler"),
 }
 READY_TIMEOUT = 60.0
 STOP_GRACE = 10.0  # seconds a process has to finish after TERM (a worker ends its job)

@@ -17,7 +17,9 @@ from recognition.extensions import UTCDateTime, db
 from recognition.inputs import record_id
 from recognition.problems import problem
 
-SCOPES = ("events:write", "directory:write", "read", "admin")
+# events:backfill: with events:write, events may earn points however long ago
+# they occurred (an admin-controlled import of history).
+SCOPES = ("events:write", "events:backfill", "directory:write", "read", "admin")
 TOKEN_PREFIX = "lrl_"
 
 

@@ -1,4 +1,4 @@
-"""JSON API of the scoring spine: event ingestion and leaderboards."""
+"""JSON API of the scoring spine: event ingestion, leaderboards, dead letters."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from flask import Blueprint, current_app, g, jsonify, request
 from recognition.inputs import whole_number
 from recognition.problems import problem
 from recognition.tokens import require_scope
-from scoring import standings
+from scoring import outbox, standings
 from scoring.events import EnvelopeError, ingest, unwrap
 from scoring.jobs import enqueue_scoring
 from scoring.periods import PERIODS
 
 bp = Blueprint("scoring_api", __name__, url_prefix="/api/v1")
+MAX_DEAD_LETTERS = 500
 
 
 @bp.post("/events")
@@ -29,7 +30,9 @@ def post_events():
     except EnvelopeError as exc:
         title = "Content Too Large" if exc.status == 413 else "Unprocessable Content"
         return problem(exc.status, title, exc.detail)
-    report = ingest(items, default_source=g.api_token.source)
+    token = g.api_token
+    # Only a token an admin gave the backfill scope may bring in old history.
+    report = ingest(items, token.source, backfill="events:backfill" in token.scope_set)
     enqueue_scoring(report.new_event_ids)
     return jsonify(report.as_dict()), 202
 
@@ -58,3 +61,22 @@ def get_leaderboard():
         # People who opted out are on no public board, whatever Redis holds just now.
         view = standings.without_unlisted(view, around)
     return jsonify(view.as_dict(current_app.config["LAUREL_TZ"]))
+
+
+@bp.get("/admin/dead-letters")
+@require_scope("admin")
+def get_dead_letters():
+    """Events set aside because scoring them failed, newest first, with the error."""
+    total, items = outbox.dead_letters(limit=MAX_DEAD_LETTERS)
+    return jsonify({"total": total, "items": [item.as_dict() for item in items]})
+
+
+@bp.post("/admin/dead-letters/<int:dead_letter_id>/retry")
+@require_scope("admin")
+def retry_dead_letter(dead_letter_id: int):
+    """Score a set-aside event again (after a fix); it is set aside again if it still fails."""
+    event_id = outbox.retry_dead_letter(dead_letter_id)
+    if event_id is None:
+        return problem(404, "Not Found", f"No dead letter {dead_letter_id}.")
+    enqueue_scoring([event_id])
+    return jsonify({"id": dead_letter_id, "status": "queued"}), 202

@@ -8,18 +8,23 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
-from sqlalchemy import select
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import select, text
 
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db
 from recognition.inputs import Moment, Text
 from recognition.people import Employee
-from scoring.models import Event
-from scoring.rules import EVENT_TYPES, NETWORKS
-from scoring.storage import among, insert_many, pairs_among
+from scoring.models import Event, PendingEvent
+from scoring.rules import EVENT_TYPES, NETWORKS, SHARE
+from scoring.storage import among, insert_many, is_postgres, pairs_among
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+# One event may aggregate at most this many engagements (likes, clicks, ...);
+# an integration with more sends several events. With the ruleset's bounds
+# (10,000 points, x10) one event is worth at most 10^9 points, and the 64-bit
+# totals cannot overflow.
+MAX_COUNT = 10_000
 
 
 class EnvelopeError(ValueError):
@@ -48,9 +53,17 @@ class EventSchema(Schema):
     network = Text(required=True, validate=validate.OneOf(NETWORKS))
     occurred_at = Moment(required=True, validate=_not_in_future)
     content_id = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    count = fields.Integer(
-        strict=True, load_default=1, validate=validate.Range(min=1, max=1_000_000)
-    )
+    count = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1))
+
+    @validates_schema(skip_on_field_errors=True)
+    def _count_is_bounded(self, data, **kwargs):
+        if data["type"] == SHARE and data["count"] != 1:
+            raise ValidationError("a share is one action: its count must be 1", "count")
+        if data["count"] > MAX_COUNT:
+            raise ValidationError(
+                f"at most {MAX_COUNT:,} engagements per event; send more as several events",
+                "count",
+            )
 
 
 EVENT_SCHEMA = EventSchema()
@@ -102,11 +115,23 @@ def unwrap(body: Any, max_events: int) -> list[Any]:
     return items
 
 
-def ingest(items: list[Any], default_source: str) -> IngestReport:
+def ingest(
+    items: list[Any],
+    default_source: str,
+    *,
+    any_source: bool = False,
+    backfill: bool = False,
+) -> IngestReport:
     """Validate and store events; invalid items are reported, valid ones kept.
 
-    The caller commits nothing: this function commits the accepted events and
-    returns their ids, which the caller hands to the score job after commit.
+    Events belong to `default_source` (a token's source): an item naming
+    another source is refused, unless `any_source` (the CLI import). With
+    `backfill` (an admin-controlled path), the events are marked as a
+    backfill and earn points however long after they occurred they arrive.
+
+    The caller commits nothing: this function commits the accepted events,
+    with their rows in the outbox (`pending_events`), and returns their ids,
+    which the caller hands to the score job after commit.
     """
     results: list[dict[str, Any] | None] = [None] * len(items)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -121,6 +146,10 @@ def ingest(items: list[Any], default_source: str) -> IngestReport:
             results[index] = _rejected(index, exc.normalized_messages())
             continue
         source = data.get("source") or default_source
+        if source != default_source and not any_source:
+            errors = {"source": [f"this token may only send events for source {default_source!r}"]}
+            results[index] = _rejected(index, errors)
+            continue
         key = (source, data["id"])
         digest = payload_hash(data)
         if key in rows:
@@ -140,6 +169,7 @@ def ingest(items: list[Any], default_source: str) -> IngestReport:
             "count": data["count"],
             "payload_hash": digest,
             "received_at": utcnow(),
+            "backfill": backfill,
         }
 
     report = IngestReport(results=[])
@@ -176,14 +206,39 @@ def _dup_or_conflict(index: int, same_payload: bool) -> dict[str, Any]:
 
 
 def _insert_new(rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
-    """Insert, skipping keys that exist; returns {key: id} of the rows inserted now."""
+    """Insert, skipping keys that exist; returns {key: id} of the rows inserted now.
+
+    Ids follow the order of `rows` (the request's), which is the order the
+    events are scored in. On PostgreSQL the rows then go in in key order: two
+    requests re-sending the same events in different orders would otherwise
+    each wait on a key the other inserted first, and deadlock; in one order
+    the second waits for the first and finds its keys taken. (SQLite has one
+    writer at a time.)
+    """
+    if is_postgres():
+        ids = sorted(
+            db.session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :n)"
+                ),
+                {"n": len(rows)},
+            )
+        )
+        rows = [{"id": id_, **row} for row, id_ in zip(rows, ids, strict=True)]
+        rows.sort(key=lambda row: (row["source"], row["external_id"]))
+    # Each new event goes into the outbox in the same statement (on PostgreSQL).
     written = insert_many(
         Event.__table__,
         rows,
         conflict=("source", "external_id"),
         returning=("id", "source", "external_id"),
+        copy_into=(
+            PendingEvent.__table__,
+            {"event_id": "id", "employee_ref": "employee_ref", "received_at": "received_at"},
+        ),
     )
-    return {(source, external_id): id_ for id_, source, external_id in written}
+    ids = {(source, external_id): id_ for id_, source, external_id in written}
+    return ids
 
 
 def _existing_hashes(keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:

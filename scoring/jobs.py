@@ -1,5 +1,9 @@
 """RQ jobs. Module-level, take ids, safe to run twice; enqueued after commit.
 
+Periodic jobs (the outbox relay, the daily tier review) run from one RQ
+CronScheduler (`flask laurel scheduler`); retries of failed jobs need a
+worker that runs RQ's scheduler too (`with_scheduler`).
+
 Job functions run inside an app context: the one already pushed (tests,
 `flask laurel worker`), or one made once per process for a plain `rq worker`.
 """
@@ -12,6 +16,7 @@ import functools
 import logging
 import os
 import re
+import time
 
 from flask import current_app, has_app_context
 from rq import Queue, Retry
@@ -32,7 +37,14 @@ def in_app_context(func):
     def wrapper(*args, **kwargs):
         if has_app_context():
             _forget_inherited_connections()
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except BaseException:
+                # A job that fails half-way must not leave its transaction open:
+                # on SQLite it would hold the write lock, on PostgreSQL row and
+                # table locks, until this worker's next job.
+                db.session.rollback()
+                raise
         global _process_app
         if _process_app is None:
             from app import create_app
@@ -83,12 +95,13 @@ def enqueue(func, *args, **kwargs):
 
 
 def enqueue_scoring(event_ids: list[int]) -> None:
+    """The fast path to the boards; when it fails, the relay scores the events."""
     if not event_ids:
         return
     try:
         enqueue(score_events_job, event_ids)
     except Exception:
-        # The events are committed; `flask laurel score-pending` picks them up.
+        # The events are committed in the outbox; the relay picks them up.
         log.exception("could not enqueue scoring for %d events", len(event_ids))
 
 
@@ -101,15 +114,17 @@ _PEEK = 20  # how far down the queue a job looks for more
 
 @in_app_context
 def score_events_job(event_ids: list[int]) -> dict:
-    from scoring.ledger import score_events
+    from scoring.ledger import ensure_boards
+    from scoring.outbox import score_isolating
     from scoring.standings import snapshot_week
 
-    # Before this week's first points land, keep last week's standings for "up 3 places".
+    # Boards first if Redis lost them, so this week's snapshot is not taken of
+    # half-empty boards; before this week's first points land, keep last week's
+    # standings for "up 3 places".
+    ensure_boards()
     snapshot_week()
     taken = take_waiting_score_jobs(MAX_EVENTS_PER_JOB - len(event_ids))
-    result = dataclasses.asdict(score_events([*event_ids, *taken]))
-    enqueue_daily_review()
-    return result
+    return dataclasses.asdict(score_isolating([*event_ids, *taken]))
 
 
 def take_waiting_score_jobs(room: int) -> list[int]:
@@ -119,7 +134,8 @@ def take_waiting_score_jobs(room: int) -> list[int]:
     workers, one wins). Its ids go into this job's meta before the claimed job
     is deleted, so when this job fails or its worker dies, RQ's retry of this
     job scores them too. Only a crash between the LREM and saving the meta
-    can strand a claimed batch; the daily sweep (`score_pending_job`) finds those.
+    can strand a claimed batch; the events are still in the outbox, and the
+    relay scores them.
     """
     from rq import get_current_job
     from rq.job import Job
@@ -146,65 +162,29 @@ def take_waiting_score_jobs(room: int) -> list[int]:
     return taken
 
 
-def enqueue_daily_review() -> None:
-    """Start the day's tier review and sweep the first time anything is scored that day.
+@in_app_context
+def relay_job() -> dict:
+    """Score every committed event still in the outbox (run by the scheduler).
 
-    Demotions happen without events, so the review must run daily; letting the
-    first job of each local day trigger it needs no cron and no scheduler. The
-    sweep scores events a lost job left behind (an enqueue that failed, a batch
-    stranded by a worker that died while taking it over).
+    Events younger than LAUREL_RELAY_AFTER seconds are left to the score job
+    enqueued for them (the fast path); the scheduler runs this every
+    LAUREL_RELAY_INTERVAL seconds, so an event whose job was lost is scored
+    within about the sum of the two.
     """
-    from scoring.ledger import org_boards, org_today
+    from recognition.clock import utcnow
+    from scoring.outbox import relay
 
-    key = f"{org_boards().prefix}tier-review:{org_today().isoformat()}"
-    if redis_connection().set(key, "1", nx=True, ex=3 * 24 * 3600):
-        enqueue(review_tiers_job)
-        # Only events received a while ago: newer ones still have their jobs queued.
-        enqueue(score_pending_job, received_before_seconds=SWEEP_AFTER_SECONDS)
-
-
-SWEEP_AFTER_SECONDS = 600
+    after = dt.timedelta(seconds=current_app.config["LAUREL_RELAY_AFTER"])
+    return dataclasses.asdict(relay(received_before=utcnow() - after))
 
 
 @in_app_context
-def score_pending_job(
-    employee_ref: str | None = None, received_before_seconds: int | None = None
-) -> dict:
-    """Score events still without ledger rows (held events once the person exists).
+def score_pending_job(employee_ref: str | None = None) -> dict:
+    """Score everything in the outbox now, or one person's (held events, once
+    the person is in the directory)."""
+    from scoring.outbox import score_pending
 
-    With `received_before_seconds`, only events received at least that long ago.
-    """
-    from recognition.clock import utcnow
-    from scoring.ledger import score_events
-
-    received_before = None
-    if received_before_seconds is not None:
-        received_before = utcnow() - dt.timedelta(seconds=received_before_seconds)
-    totals = {"scored": 0, "already_scored": 0, "held": 0, "points": 0}
-    for batch in pending_event_batches(employee_ref, received_before):
-        result = dataclasses.asdict(score_events(batch))
-        for key in totals:
-            totals[key] += result[key]
-    return totals
-
-
-def pending_event_batches(
-    employee_ref: str | None = None,
-    received_before: dt.datetime | None = None,
-    size: int = 1000,
-):
-    from scoring.ledger import unscored_event_ids
-    from scoring.rulesets import live_scoring
-
-    gen = live_scoring().generation
-    last = 0
-    while True:
-        ids = unscored_event_ids(gen, last, size, employee_ref, received_before)
-        db.session.commit()
-        if not ids:
-            return
-        yield ids
-        last = ids[-1]
+    return dataclasses.asdict(score_pending(employee_ref))
 
 
 @in_app_context
@@ -268,7 +248,7 @@ def active_rescore():
 
 @in_app_context
 def review_tiers_job() -> int:
-    """The daily tier review (demotions need no event to happen)."""
+    """The tier review for today (demotions need no event to happen)."""
     from scoring.ledger import org_today
     from scoring.progress import review_tiers
     from scoring.rulesets import live_scoring
@@ -278,6 +258,71 @@ def review_tiers_job() -> int:
     changed = review_tiers(live.generation, live.ruleset, org_today())
     db.session.commit()
     return changed
+
+
+DAILY_CHECK_INTERVAL = 3600
+
+
+@in_app_context
+def daily_job() -> dict | None:
+    """Once per local day (the scheduler asks hourly): today's rolling boards
+    and the tier review. None when today's run is already done."""
+    from scoring.ledger import build_rolling_boards, org_boards, org_today
+
+    today = org_today()
+    done = f"{org_boards().prefix}daily:{today.isoformat()}"
+    r = redis_connection()
+    if r.exists(done):
+        return None
+    build_rolling_boards(today)
+    changed = review_tiers_job()
+    # Marked only once it worked; the review is idempotent within a day, so a
+    # second run (two schedulers, a lost marker) changes nothing.
+    r.set(done, "1", ex=3 * 24 * 3600)
+    return {"day": today.isoformat(), "tier_changes": changed}
+
+
+def run_scheduler(scheduler, retry_after: float = 5.0) -> None:
+    """Run an RQ CronScheduler until it is told to stop, riding out Redis outages
+    (RQ's loop ends at the first connection error)."""
+    from redis.exceptions import RedisError
+    from rq.exceptions import StopRequested
+
+    while True:
+        try:
+            scheduler.start()
+            return
+        except RedisError as exc:
+            log.warning("scheduler lost Redis (%s); trying again in %.0f s", exc, retry_after)
+        try:
+            time.sleep(retry_after)
+        except (StopRequested, KeyboardInterrupt):
+            return
+
+
+def register_periodic_jobs(scheduler) -> None:
+    """Every periodic job, on one RQ CronScheduler (`flask laurel scheduler`)."""
+    name = current_app.config["LAUREL_QUEUE"]
+    common = {"result_ttl": 3600, "failure_ttl": 7 * 24 * 3600}
+    interval = current_app.config["LAUREL_RELAY_INTERVAL"]
+    # A run still queued when the next is due is dropped (ttl), so runs do not
+    # pile up while the workers are away.
+    scheduler.register(
+        relay_job,
+        name,
+        interval=interval,
+        job_timeout=JOB_TIMEOUT,
+        ttl=max(60, 2 * interval),
+        **common,
+    )
+    scheduler.register(
+        daily_job,
+        name,
+        interval=DAILY_CHECK_INTERVAL,
+        job_timeout=JOB_TIMEOUT,
+        ttl=DAILY_CHECK_INTERVAL,
+        **common,
+    )
 
 
 _SCORE_JOB = f"{score_events_job.__module__}.{score_events_job.__name__}"

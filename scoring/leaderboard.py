@@ -62,6 +62,16 @@ class Boards:
     def build_lock(self) -> str:
         return f"{self.prefix}build-lock"
 
+    @property
+    def built(self) -> str:
+        """Marker written by a full rebuild: while it exists, the boards are all there.
+        Redis losing its data loses the marker too, and the boards rebuild themselves."""
+        return f"{self.prefix}built"
+
+    @property
+    def rebuild_lock(self) -> str:
+        return f"{self.prefix}rebuild-lock"
+
 
 @dataclass(frozen=True)
 class PersonCard:

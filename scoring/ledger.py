@@ -10,12 +10,14 @@ for one person can never write their totals out of order.
 from __future__ import annotations
 
 import datetime as dt
+import time
+import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import and_, case, delete, exists, func, insert, select
+from sqlalchemy import BigInteger, and_, case, cast, delete, exists, func, insert, select
 
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db, redis_connection
@@ -30,10 +32,25 @@ from scoring.leaderboard import (
     replace_boards,
     write_boards,
 )
-from scoring.models import DailyTotal, EmployeeScore, Event, PointAward
+from scoring.models import (
+    DailyTotal,
+    DeadLetter,
+    EmployeeScore,
+    Event,
+    PendingEvent,
+    PointAward,
+)
 from scoring.periods import Window, local_day, week_start, window_for, windows_touched
 from scoring.progress import AchievementTracker, tier_window
-from scoring.rules import SHARE, DayState, Ruleset, ScorableEvent, score_event
+from scoring.rules import (
+    LATE,
+    SHARE,
+    DayState,
+    Ruleset,
+    ScorableEvent,
+    arrived_too_late,
+    score_event,
+)
 from scoring.rulesets import ensure_scoring_setup, live_scoring
 from scoring.storage import among, copy_rows, insert_many, lock_scoring, pairs_among, read
 
@@ -86,6 +103,9 @@ class Target:
     live: bool
 
 
+_UNORDERED = float("inf")
+
+
 class GenerationSwitched(RuntimeError):
     """The live generation changed under a running job; it starts over."""
 
@@ -112,7 +132,15 @@ def score_events(event_ids: list[int], target: Target | None = None) -> ScoreRes
     raise GenerationSwitched("generations kept switching; the job will be retried")
 
 
-def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
+def _score_events(
+    event_ids: list[int], target: Target, order: dict[int, int] | None = None
+) -> ScoreResult:
+    """Score in event id order, or in `order` (event id -> position) where given.
+
+    Per person, ledger row ids then follow the order events were scored in
+    (a person's scoring is serialised on their row), which is the order a
+    re-score replays them in.
+    """
     gen, rules = target.generation, target.ruleset
     tz = current_app.config["LAUREL_TZ"]
     events = read(
@@ -123,6 +151,8 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
             Event.network,
             Event.occurred_at,
             Event.count,
+            Event.received_at,
+            Event.backfill,
         ).where(among(Event.id, event_ids))
     ).all()
     people = _people_by_ref({e.employee_ref for e in events})
@@ -136,6 +166,13 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
     if target.live and live_scoring().generation != gen:
         # A re-score switched generations while this job waited for the lock.
         raise GenerationSwitched(gen)
+    if target.live:
+        # Out of the outbox in the transaction that scores them (or found them scored).
+        # Core on the session's connection: the ORM would fetch the deleted rows.
+        outbox = PendingEvent.__table__
+        db.session.connection().execute(
+            outbox.delete().where(among(outbox.c.event_id, [e.id for e in known]))
+        )
     done = set(
         read(
             select(PointAward.cause_id).where(
@@ -145,12 +182,21 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
             )
         ).scalars()
     )
-    todo = sorted((e for e in known if e.id not in done), key=lambda e: e.id)
+    position = order or {}
+    todo = sorted(
+        (e for e in known if e.id not in done),
+        key=lambda e: (position.get(e.id, _UNORDERED), e.id),
+    )
     if not todo:
         return ScoreResult(0, len(known), held, 0)
 
     day_of = {e.id: local_day(e.occurred_at, tz) for e in todo}
-    keys = {(people[e.employee_ref].id, day_of[e.id]) for e in todo}
+    scorable = {
+        e.id: ScorableEvent(e.type, e.network, e.count, e.received_at - e.occurred_at, e.backfill)
+        for e in todo
+    }
+    late = {e.id for e in todo if arrived_too_late(scorable[e.id], rules)}
+    keys = {(people[e.employee_ref].id, day_of[e.id]) for e in todo if e.id not in late}
     states, week_points = _day_states(gen, keys)
     tracker = AchievementTracker(gen, rules, person_ids, week_points)
     rows = []
@@ -160,16 +206,23 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
     for event in todo:
         person = people[event.employee_ref]
         key = (person.id, day_of[event.id])
-        award, states[key] = score_event(
-            ScorableEvent(event.type, event.network, event.count), states[key], rules
-        )
-        gained[person.id] += award.points
-        totals = added[key]
-        totals[0] += award.points
-        if event.type == SHARE:
-            totals[1] += 1
+        if event.id in late:
+            award, _ = score_event(scorable[event.id], DayState(), rules)
         else:
-            totals[2] += event.count
+            award, states[key] = score_event(scorable[event.id], states[key], rules)
+            gained[person.id] += award.points
+            totals = added[key]
+            totals[0] += award.points
+            if event.type == SHARE:
+                totals[1] += 1
+            else:
+                totals[2] += event.count
+            tracker.observe(
+                person.id,
+                Fact("event", event.type, event.network, event.count, key[1], award.points),
+                ("event", event.id),
+                event.occurred_at,
+            )
         rows.append(
             {
                 "generation": gen,
@@ -188,12 +241,6 @@ def _score_events(event_ids: list[int], target: Target) -> ScoreResult:
                 "occurred_at": event.occurred_at,
                 "created_at": now,
             }
-        )
-        tracker.observe(
-            person.id,
-            Fact("event", event.type, event.network, event.count, key[1], award.points),
-            ("event", event.id),
-            event.occurred_at,
         )
     copy_rows(PointAward.__table__, rows)
     _save_day_states(gen, {k: states[k] for k in keys}, added)
@@ -239,15 +286,13 @@ def _people(*conditions) -> list[Person]:
     return [Person(*row) for row in rows]
 
 
-def unscored_event_ids(
-    gen: int,
-    after: int = 0,
-    limit: int = 1000,
-    employee_ref: str | None = None,
-    received_before: dt.datetime | None = None,
-) -> list[int]:
+def unscored_event_ids(gen: int, after: int = 0, limit: int = 1000) -> list[int]:
     """Ids (ascending, above `after`) of events of known people with no ledger row in
-    `gen`; only one person's with `employee_ref`, only older ones with `received_before`."""
+    `gen`, dead letters left out: what a re-score's generation still lacks.
+
+    The live generation's unscored events are the outbox (`scoring.outbox`),
+    which is much cheaper to read; this scans the event log.
+    """
     query = (
         select(Event.id)
         .join(Employee, Employee.external_id == Event.employee_ref)
@@ -258,14 +303,11 @@ def unscored_event_ids(
                 PointAward.cause_type == "event",
                 PointAward.cause_id == Event.id,
             ),
+            ~exists().where(DeadLetter.event_id == Event.id),
         )
         .order_by(Event.id)
         .limit(limit)
     )
-    if employee_ref is not None:
-        query = query.where(Event.employee_ref == employee_ref)
-    if received_before is not None:
-        query = query.where(Event.received_at < received_before)
     return list(db.session.scalars(query))
 
 
@@ -294,6 +336,8 @@ def _day_states(
 ) -> tuple[dict[tuple[int, dt.date], DayState], dict[tuple[int, dt.date], int]]:
     """What the caps have used on these (person, day)s, and the points of their ISO
     weeks (for the weekly badges), both read from the daily rollup."""
+    if not keys:
+        return {}, {}
     d = DailyTotal
     persons = {person for person, _ in keys}
     days = {day for _, day in keys}
@@ -446,7 +490,10 @@ def rollup_sums(
     d = DailyTotal
 
     def within(first: dt.date, end: dt.date, column):
-        return func.sum(case((and_(d.local_day >= first, d.local_day < end), column), else_=0))
+        summed = func.sum(case((and_(d.local_day >= first, d.local_day < end), column), else_=0))
+        # PostgreSQL sums BIGINT into NUMERIC, which would arrive as Decimal (slow
+        # to load, and not JSON for Redis); the day sums fit 64 bits.
+        return cast(summed, BigInteger)
 
     columns = [within(w.first, w.end, d.points) for w in windows]
     spans = [(w.first, w.end) for w in windows]
@@ -589,6 +636,48 @@ def rebuild_derived() -> dict[str, int]:
 def rebuild_in_transaction(gen: int) -> dict[str, int]:
     """The rebuild itself, for a caller that holds the scoring lock."""
     _rebuild_rollups(gen)
+    return _rebuild_boards(gen)
+
+
+def rebuild_boards() -> dict[str, int]:
+    """Every board again from the SQL rollups (which Redis losing its data leaves intact)."""
+    ensure_scoring_setup()
+    begin_write(db.session)
+    lock_scoring(["employee_scores"])
+    summary = _rebuild_boards(live_scoring().generation)
+    db.session.commit()
+    return summary
+
+
+REBUILD_LOCK_SECONDS = 600
+
+
+def ensure_boards(wait: float = 5.0) -> bool:
+    """Rebuild the boards if Redis lost them (their marker is gone); True if this did.
+
+    One caller rebuilds under a lock; the others wait up to `wait` seconds for
+    it and then go on with what is there, so reads keep answering.
+    """
+    r = redis_connection()
+    boards = org_boards()
+    if r.exists(boards.built):
+        return False
+    token = uuid.uuid4().hex
+    if r.set(boards.rebuild_lock, token, nx=True, ex=REBUILD_LOCK_SECONDS):
+        try:
+            rebuild_boards()
+        finally:
+            if r.get(boards.rebuild_lock) == token.encode():
+                r.delete(boards.rebuild_lock)
+        return True
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and not r.exists(boards.built):
+        time.sleep(0.05)
+    return False
+
+
+def _rebuild_boards(gen: int) -> dict[str, int]:
+    """Every board of `gen` from the daily rollup and scores; then the marker."""
     today = org_today()
     people = _all_people()
     rolling = window_for("30d", today)
@@ -621,13 +710,15 @@ def rebuild_in_transaction(gen: int) -> dict[str, int]:
         stale_pattern=f"{boards.prefix}b:*",
     )
     r.set(boards.rolling_ready(rolling), "1", ex=ROLLING_TTL)
+    r.set(boards.built, str(gen))
     return {"people": len(people), "boards": len(values), "entries": len(totals)}
 
 
 def _rebuild_rollups(gen: int) -> None:
     """Daily totals and all-time scores again from the ledger rows of `gen`."""
     a = PointAward
-    is_event = a.cause_type == "event"
+    # Late events earn nothing and count towards nothing: no day, no activity.
+    is_event = and_(a.cause_type == "event", a.rule != LATE)
     is_share = and_(is_event, a.rule == SHARE)
     db.session.execute(delete(DailyTotal).where(DailyTotal.generation == gen))
     db.session.execute(delete(EmployeeScore).where(EmployeeScore.generation == gen))
@@ -643,7 +734,7 @@ def _rebuild_rollups(gen: int) -> None:
             func.sum(case((is_share, 1), else_=0)),
             func.sum(case((and_(is_event, a.rule != SHARE), a.quantity), else_=0)),
         )
-        .where(a.generation == gen)
+        .where(a.generation == gen, ~and_(a.cause_type == "event", a.rule == LATE))
         .group_by(a.generation, a.employee_id, a.local_day)
     )
     db.session.execute(

@@ -1,8 +1,11 @@
 """Re-scoring: replay the event log under a ruleset into a new ledger generation.
 
 The replay streams events person by person (caps, counters and badges are
-per person, and each person's events are folded in id order, the order the
-live job scores them in), so it needs no locks and writes with COPY. Events
+per person), so it needs no locks and writes with COPY. Each person's events
+are folded in the order the live generation scored them (its ledger row ids),
+then whatever it has not scored yet in id order: a stranded event scored late
+replays in its real place, and replaying the live ruleset gives the live
+ledger exactly. Dead letters (events set aside) are left out, as live. Events
 that arrive meanwhile are scored live into the old generation; the switch
 takes the scoring lock, scores them into the new generation too, carries
 over what is not derived from events (manual badges, revocations, assertion
@@ -17,7 +20,8 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.orm import aliased
 
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db
@@ -41,6 +45,7 @@ from scoring.ledger import (
 from scoring.models import (
     BadgeAward,
     DailyTotal,
+    DeadLetter,
     EmployeeScore,
     Event,
     LedgerGeneration,
@@ -49,9 +54,16 @@ from scoring.models import (
 )
 from scoring.periods import local_day, week_start
 from scoring.progress import notify_badges, tier_metrics
-from scoring.rules import SHARE, DayState, Ruleset, ScorableEvent, score_event
+from scoring.rules import (
+    SHARE,
+    DayState,
+    Ruleset,
+    ScorableEvent,
+    arrived_too_late,
+    score_event,
+)
 from scoring.rulesets import ensure_scoring_setup, live_scoring, ruleset
-from scoring.storage import copy_rows, lock_scoring
+from scoring.storage import among, copy_rows, lock_scoring
 
 FLUSH_ROWS = 20_000
 _NO_METRICS = TierMetrics(0, 0, 0)
@@ -71,13 +83,21 @@ def rescore(version: int, progress: Progress | None = None) -> dict[str, int]:
     total = db.session.scalar(select(func.count()).where(Event.id <= high_water))
     db.session.commit()
 
-    replayed = replay(gen, rules, high_water, total, progress)
+    replayed = replay(gen, rules, high_water, total, progress, live_scoring().generation)
     caught_up = switch_to(gen, rules, high_water)
     return {"generation": gen, "events": replayed + caught_up, "caught_up": caught_up}
 
 
-def replay(gen: int, rules: Ruleset, high_water: int, total: int, progress: Progress | None) -> int:
-    """Fold events up to `high_water` into generation `gen`, one person at a time."""
+def replay(
+    gen: int,
+    rules: Ruleset,
+    high_water: int,
+    total: int,
+    progress: Progress | None,
+    live_gen: int | None = None,
+) -> int:
+    """Fold events up to `high_water` into generation `gen`, one person at a time,
+    each person's in the order `live_gen` scored them."""
     tz = current_app.config["LAUREL_TZ"]
     now = utcnow()
     sink = _Sink(gen)
@@ -89,11 +109,24 @@ def replay(gen: int, rules: Ruleset, high_water: int, total: int, progress: Prog
             Event.network,
             Event.occurred_at,
             Event.count,
+            Event.received_at,
+            Event.backfill,
         )
         .join(Employee, Employee.external_id == Event.employee_ref)
-        .where(Event.id <= high_water)
-        .order_by(Employee.id, Event.id)
+        .where(Event.id <= high_water, ~exists().where(DeadLetter.event_id == Event.id))
     )
+    if live_gen is None:
+        query = query.order_by(Employee.id, Event.id)
+    else:
+        scored = aliased(PointAward)
+        query = query.outerjoin(
+            scored,
+            and_(
+                scored.cause_id == Event.id,
+                scored.cause_type == "event",
+                scored.generation == live_gen,
+            ),
+        ).order_by(Employee.id, scored.id.nulls_last(), Event.id)
     # The stream gets its own connection: the writes commit in chunks, and a
     # commit on the same connection would close a PostgreSQL server-side cursor.
     with db.engine.connect() as reader:
@@ -113,12 +146,13 @@ def replay(gen: int, rules: Ruleset, high_water: int, total: int, progress: Prog
 def _fold(gen, rules, rows, tz, now, sink, total, progress, high_water) -> int:
     done = 0
     person: _PersonReplay | None = None
-    for person_id, event_id, type_, network, occurred_at, count in rows:
+    for person_id, event_id, type_, network, occurred_at, count, received_at, backfill in rows:
         if person is None or person.id != person_id:
             if person is not None:
                 person.flush(sink)
             person = _PersonReplay(person_id, rules, gen, now)
-        person.score(event_id, type_, network, occurred_at, count, local_day(occurred_at, tz))
+        event = ScorableEvent(type_, network, count, received_at - occurred_at, backfill)
+        person.score(event_id, event, occurred_at, local_day(occurred_at, tz))
         done += 1
         if progress and done % 10_000 == 0:
             progress(done, total)
@@ -139,7 +173,7 @@ def _fold(gen, rules, rows, tz, now, sink, total, progress, high_water) -> int:
 
 
 class _PersonReplay:
-    """One person's events, folded in id order: the same rules the live job applies."""
+    """One person's events, folded in scoring order: the same rules the live job applies."""
 
     def __init__(self, person_id: int, rules: Ruleset, gen: int, now: dt.datetime):
         self.id = person_id
@@ -154,11 +188,16 @@ class _PersonReplay:
         self.awards: list[dict] = []
         self.badges: list[dict] = []
         self.points = 0
+        self.observed = False  # any event that counts (late ones do not)
 
-    def score(self, event_id, type_, network, occurred_at, count, day) -> None:
-        award, self.days[day] = score_event(
-            ScorableEvent(type_, network, count), self.days[day], self.rules
-        )
+    def score(self, event_id, event: ScorableEvent, occurred_at, day) -> None:
+        type_, network, count = event.type, event.network, event.count
+        if arrived_too_late(event, self.rules):
+            # A ledger row saying why, and nothing else: no day, no counters.
+            award, _ = score_event(event, DayState(), self.rules)
+            self.awards.append(self._row(event_id, award, network, count, day, occurred_at))
+            return
+        award, self.days[day] = score_event(event, self.days[day], self.rules)
         self.points += award.points
         activity = self.activity[day]
         activity[0] += award.points
@@ -166,25 +205,8 @@ class _PersonReplay:
             activity[1] += 1
         else:
             activity[2] += count
-        self.awards.append(
-            {
-                "generation": self.gen,
-                "employee_id": self.id,
-                "cause_type": "event",
-                "cause_id": event_id,
-                "rule": award.rule,
-                "network": network,
-                "quantity": count,
-                "points": award.points,
-                "base_points": award.base_points,
-                "capped": award.capped,
-                "ruleset_version": self.rules.version,
-                "reason": award.reason,
-                "local_day": day,
-                "occurred_at": occurred_at,
-                "created_at": self.now,
-            }
-        )
+        self.awards.append(self._row(event_id, award, network, count, day, occurred_at))
+        self.observed = True
         self.stats = observe(self.stats, Fact("event", type_, network, count, day, award.points))
         week = week_start(day)
         self.week_points[week] += award.points
@@ -206,6 +228,25 @@ class _PersonReplay:
                 }
             )
 
+    def _row(self, event_id, award, network, count, day, occurred_at) -> dict:
+        return {
+            "generation": self.gen,
+            "employee_id": self.id,
+            "cause_type": "event",
+            "cause_id": event_id,
+            "rule": award.rule,
+            "network": network,
+            "quantity": count,
+            "points": award.points,
+            "base_points": award.base_points,
+            "capped": award.capped,
+            "ruleset_version": self.rules.version,
+            "reason": award.reason,
+            "local_day": day,
+            "occurred_at": occurred_at,
+            "created_at": self.now,
+        }
+
     def flush(self, sink: _Sink) -> None:
         sink.ledger.extend(self.awards)
         sink.badges.extend(self.badges)
@@ -225,6 +266,8 @@ class _PersonReplay:
                 }
             )
         sink.scores.append({"generation": self.gen, "employee_id": self.id, "points": self.points})
+        if not self.observed:
+            return  # only late events: live scoring keeps no progress for them either
         sink.progress.append(
             {
                 "generation": self.gen,
@@ -268,17 +311,25 @@ def switch_to(gen: int, rules: Ruleset, high_water: int) -> int:
     begin_write(db.session)
     lock_scoring(["employee_scores", "daily_totals"])
     old = live_scoring().generation
-    caught_up = 0
-    last = 0
     # Everything not yet in the new generation: events after the replay's high
     # water mark, and any whose id was taken before it but committed after.
-    while True:
-        ids = unscored_event_ids(gen, last)
-        if not ids:
-            break
-        caught_up += _score_events(ids, Target(gen, rules, live=False)).scored
-        last = ids[-1]
-    last = max(last, high_water)
+    ids: list[int] = []
+    while batch := unscored_event_ids(gen, ids[-1] if ids else 0):
+        ids += batch
+    caught_up = 0
+    if ids:
+        # In the order the live generation scored them, as the replay does.
+        order = dict(
+            db.session.execute(
+                select(PointAward.cause_id, PointAward.id).where(
+                    PointAward.generation == old,
+                    PointAward.cause_type == "event",
+                    among(PointAward.cause_id, ids),
+                )
+            ).all()
+        )
+        caught_up = _score_events(ids, Target(gen, rules, live=False), order).scored
+    last = max(ids[-1] if ids else 0, high_water)
     _carry_over_badges(old, gen)
     _carry_over_tiers(old, gen, rules)
     _notify_new_badges(old, gen, rules)

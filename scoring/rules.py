@@ -8,6 +8,7 @@ always give the same ledger rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,6 +20,11 @@ from scoring.achievements import BadgeDefinition, TierDefinition, parse_badges, 
 EVENT_TYPES = ("share", "reshare", "comment", "like", "click")
 NETWORKS = ("linkedin", "x", "facebook", "instagram", "other")
 SHARE = "share"
+# The rule of the ledger row for an event that arrived too long after it
+# occurred: stored and shown, worth nothing, counted towards nothing.
+LATE = "late"
+DEFAULT_MAX_EVENT_AGE_DAYS = 30
+MAX_EVENT_AGE_LIMIT = 3650
 DEFAULT_RULESET_PATH = Path(__file__).with_name("default_ruleset.json")
 MAX_MULTIPLIER = Decimal(10)
 # A ruleset without tiers still places everyone somewhere.
@@ -50,6 +56,9 @@ class Ruleset:
     badges: tuple[BadgeDefinition, ...]
     tiers: tuple[TierDefinition, ...]
     document: dict[str, Any]
+    # Events received more than this many days after they occurred earn
+    # nothing, unless they came through a backfill path; None: no limit.
+    max_event_age_days: int | None = DEFAULT_MAX_EVENT_AGE_DAYS
 
     @classmethod
     def from_document(cls, document: dict[str, Any], version: int) -> Ruleset:
@@ -64,11 +73,29 @@ class Ruleset:
         engagement = _optional_count(
             caps.get("engagement_points"), "daily_caps.engagement_points", errors
         )
+        max_age = _max_event_age(document, errors)
         badges = parse_badges(document.get("badges", []), errors)
         tiers = parse_tiers(document.get("tiers", _DEFAULT_TIERS), errors)
         if errors:
             raise RulesetError(errors)
-        return cls(version, points, multipliers, shares, engagement, badges, tiers, document)
+        return cls(
+            version, points, multipliers, shares, engagement, badges, tiers, document, max_age
+        )
+
+
+def _max_event_age(document: dict, errors: dict) -> int | None:
+    """Days an event may take to arrive and still earn; absent: the default, null: no limit."""
+    if "max_event_age_days" not in document:
+        return DEFAULT_MAX_EVENT_AGE_DAYS
+    raw = document["max_event_age_days"]
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_EVENT_AGE_LIMIT:
+        errors["max_event_age_days"] = [
+            f"must be a whole number of days from 1 to {MAX_EVENT_AGE_LIMIT}, or null for no limit"
+        ]
+        return None
+    return raw
 
 
 def _parse_points(value: Any, errors: dict) -> dict[str, int]:
@@ -129,6 +156,10 @@ class ScorableEvent:
     type: str
     network: str
     count: int = 1
+    # How long after it occurred Laurel received it (received_at - occurred_at),
+    # and whether it came through a backfill path, which has no age limit.
+    delay: dt.timedelta = dt.timedelta(0)
+    backfill: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,12 +192,32 @@ def base_points(event: ScorableEvent, ruleset: Ruleset) -> int:
     return int(Decimal(raw).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def arrived_too_late(event: ScorableEvent, ruleset: Ruleset) -> bool:
+    """Received more than the ruleset's window after it occurred, and not a backfill.
+
+    Measured from when Laurel received it, so a re-score decides the same.
+    """
+    limit = ruleset.max_event_age_days
+    return limit is not None and not event.backfill and event.delay > dt.timedelta(days=limit)
+
+
 def score_event(event: ScorableEvent, state: DayState, ruleset: Ruleset) -> tuple[Award, DayState]:
-    """Score one event against the day's caps; returns the award and the new state."""
+    """Score one event against the day's caps; returns the award and the new state.
+
+    An event that arrived too late earns nothing and leaves the day's caps as
+    they were (its award's rule is LATE).
+    """
     full = base_points(event, ruleset)
     what = f"{event.type} on {event.network}"
     if event.count != 1:
         what += f" x{event.count}"
+    if arrived_too_late(event, ruleset):
+        days = event.delay.days
+        reason = (
+            f"{what}: no points, it arrived {days} days after it happened "
+            f"(events earn within {ruleset.max_event_age_days} days)"
+        )
+        return Award(LATE, 0, full, False, reason), state
     if event.type == SHARE:
         cap = ruleset.max_scoring_shares
         if cap is not None and state.scoring_shares >= cap:

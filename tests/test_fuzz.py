@@ -210,6 +210,8 @@ ROUTES: dict[str, Fuzz] = {
     "badges_api.admin_save_ruleset": Fuzz(query=("note",), json=load_default_document()),
     "badges_api.admin_rescore": Fuzz(json={"ruleset": 1}),
     "badges_api.admin_job": Fuzz(path={"job_id": ("no-such-job",)}),
+    "scoring_api.get_dead_letters": Fuzz(),
+    "scoring_api.retry_dead_letter": Fuzz(path={"dead_letter_id": ("1", "2")}),
     # pages
     "me_pages.me": Fuzz(query=("known",)),
     "me_pages.profile": Fuzz(path=PERSON),
@@ -231,6 +233,8 @@ ROUTES: dict[str, Fuzz] = {
     "admin_pages.rescore": Fuzz(path=VERSION, form=()),
     "admin_pages.job": Fuzz(path={"job_id": ("no-such-job",)}, query=("reload",)),
     "admin_pages.tokens": Fuzz(),
+    "admin_pages.dead_letters": Fuzz(),
+    "admin_pages.retry_dead_letter": Fuzz(path={"dead_letter_id": ("1", "2")}, form=()),
     "admin_pages.create_api_token": Fuzz(form=("source", "scopes")),
     "admin_pages.revoke_api_token": Fuzz(path={"token_id": ("1", "2")}, form=("confirmed",)),
     "auth.sign_in_page": Fuzz(query=("next",)),

@@ -104,3 +104,38 @@ def test_invalid_ruleset_names_the_field(change, field):
     with pytest.raises(RulesetError) as info:
         Ruleset.from_document(doc, version=2)
     assert field in info.value.errors
+
+
+def test_an_event_arriving_after_the_window_earns_nothing_and_leaves_the_caps(rules):
+    import datetime as dt
+
+    day = dt.timedelta(days=1)
+    late = ScorableEvent("share", "linkedin", delay=30 * day + dt.timedelta(seconds=1))
+    award, state = score_event(late, DayState(), rules)
+    assert (award.rule, award.points, award.base_points, award.capped) == ("late", 0, 10, False)
+    assert "arrived 30 days after it happened" in award.reason
+    assert "within 30 days" in award.reason
+    assert state == DayState()  # the day's caps are untouched
+    on_time = ScorableEvent("share", "linkedin", delay=30 * day)
+    assert score_event(on_time, DayState(), rules)[0].points == 10
+    backfill = ScorableEvent("share", "linkedin", delay=400 * day, backfill=True)
+    assert score_event(backfill, DayState(), rules)[0].points == 10
+
+
+def test_the_arrival_window_is_a_ruleset_setting():
+    document = load_default_document()
+    assert Ruleset.from_document(document, 1).max_event_age_days == 30
+    del document["max_event_age_days"]
+    assert Ruleset.from_document(document, 1).max_event_age_days == 30  # older documents
+    document["max_event_age_days"] = None
+    unlimited = Ruleset.from_document(document, 1)
+    assert unlimited.max_event_age_days is None
+    import datetime as dt
+
+    ancient = ScorableEvent("share", "x", delay=dt.timedelta(days=5000))
+    assert score_event(ancient, DayState(), unlimited)[0].points == 10
+    for bad in (0, -1, 3651, 2.5, "30", True):
+        document["max_event_age_days"] = bad
+        with pytest.raises(RulesetError) as caught:
+            Ruleset.from_document(document, 1)
+        assert list(caught.value.errors) == ["max_event_age_days"], bad

@@ -77,3 +77,38 @@ def test_array_parameters_reach_postgresql_as_the_array_type():
 
     sql = str(_array_param([1, 2], Employee.id).compile(dialect=psycopg.dialect()))
     assert sql == "CAST(%(param_1)s AS INTEGER[])"
+
+
+def test_insert_many_copies_only_the_rows_it_wrote(app):
+    """How a new event lands in the outbox: in the same statement, conflicts skipped."""
+    from scoring.models import Event, PendingEvent
+
+    when = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
+
+    def row(external_id: str) -> dict:
+        return {
+            "source": "s",
+            "external_id": external_id,
+            "type": "like",
+            "employee_ref": f"ref-{external_id}",
+            "network": "x",
+            "occurred_at": when,
+            "count": 1,
+            "payload_hash": external_id,
+            "received_at": when,
+        }
+
+    copy_into = (
+        PendingEvent.__table__,
+        {"event_id": "id", "employee_ref": "employee_ref", "received_at": "received_at"},
+    )
+    args = {"conflict": ("source", "external_id"), "returning": ("id", "external_id")}
+    first = insert_many(Event.__table__, [row("a"), row("b")], copy_into=copy_into, **args)
+    again = insert_many(Event.__table__, [row("b"), row("c")], copy_into=copy_into, **args)
+    db.session.commit()
+    assert [r[1] for r in first] == ["a", "b"] and [r[1] for r in again] == ["c"]
+    pending = db.session.execute(
+        select(PendingEvent.event_id, PendingEvent.employee_ref, PendingEvent.received_at)
+    ).all()
+    ids = {r[1]: r[0] for r in [*first, *again]}
+    assert sorted(pending) == sorted((ids[k], f"ref-{k}", when) for k in "abc")
