@@ -368,8 +368,9 @@ def test_a_big_gap_is_told_in_days_of_full_activity(client, work, freeze_time):
     freeze_time(NOW)
     ada = add_person("E1", name="Ada Lovelace")
     add_person("E2", name="Grace Hopper")
-    # Grace: 100 engagement points (the daily cap) on each of ten days in October.
-    batch = [likes("E2", f"2026-10-{day:02d}", 100) for day in range(1, 11)]
+    # Grace: 100 engagement points (the daily cap) on each of ten days early this month,
+    # before this week and inside the window in which events still earn.
+    batch = [likes("E2", f"2026-11-{day:02d}", 100) for day in range(1, 11)]
     batch.append(likes("E1", "2026-11-20", 1))
     client.post("/api/v1/events", json={"events": batch}, headers=token())
     work()
