@@ -469,3 +469,165 @@ def reverse(kudos_id: int, reason: str, by: str) -> Kudos:
         refresh_after_awards([r.receiver_id for r in receipts])
         return kudos
     raise KudosRefused({"_schema": ["busy; try again"]}, 409)
+
+
+# --- reading ----------------------------------------------------------------------
+
+MAX_FEED = 100
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    employee_id: str
+    name: str
+    team: str | None
+
+    def to_dict(self) -> dict:
+        return {"employee_id": self.employee_id, "name": self.name, "team": self.team}
+
+
+@dataclass(frozen=True)
+class KudosView:
+    id: int
+    giver: Person
+    receivers: tuple[Person, ...]
+    message: str
+    value: str | None
+    points: int
+    created_at: dt.datetime
+    reactions: int
+    event: dict | None
+    reversed: bool
+    reacted: bool = False
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "giver": self.giver.to_dict(),
+            "receivers": [r.to_dict() for r in self.receivers],
+            "message": self.message,
+            "value": self.value,
+            "points": self.points,
+            "created_at": self.created_at.isoformat(),
+            "reactions": self.reactions,
+            "event": self.event,
+            "reversed": self.reversed,
+        }
+
+
+def _people(ids) -> dict[int, Person]:
+    from recognition.people import Team
+
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Employee.id, Employee.external_id, Employee.name, Team.slug)
+        .outerjoin(Team, Team.id == Employee.team_id)
+        .where(Employee.id.in_(ids))
+    )
+    return {row[0]: Person(*row) for row in rows}
+
+
+def views(kudos: list[Kudos], viewer_id: int | None = None) -> list[KudosView]:
+    """The kudos as the feed and the API show them, in the order given."""
+    ids = [k.id for k in kudos]
+    if not ids:
+        return []
+    receipts: dict[int, list[int]] = {}
+    for kudos_id, receiver_id in db.session.execute(
+        select(KudosReceipt.kudos_id, KudosReceipt.receiver_id)
+        .where(KudosReceipt.kudos_id.in_(ids))
+        .order_by(KudosReceipt.id)
+    ):
+        receipts.setdefault(kudos_id, []).append(receiver_id)
+    people = _people([k.giver_id for k in kudos] + [r for rs in receipts.values() for r in rs])
+    counts = reaction_counts(ids)
+    mine: set[int] = set()
+    if viewer_id is not None:
+        mine = set(
+            db.session.scalars(
+                select(KudosReaction.kudos_id).where(
+                    KudosReaction.kudos_id.in_(ids), KudosReaction.employee_id == viewer_id
+                )
+            )
+        )
+    event_ids = [k.event_id for k in kudos if k.event_id is not None]
+    events = {}
+    if event_ids:
+        events = {
+            row[0]: {"source": row[1], "id": row[2]}
+            for row in db.session.execute(
+                select(Event.id, Event.source, Event.external_id).where(Event.id.in_(event_ids))
+            )
+        }
+    return [
+        KudosView(
+            id=k.id,
+            giver=people[k.giver_id],
+            receivers=tuple(people[r] for r in receipts.get(k.id, [])),
+            message=k.message,
+            value=k.value,
+            points=k.points,
+            created_at=k.created_at,
+            reactions=counts.get(k.id, 0),
+            event=events.get(k.event_id),
+            reversed=k.reversed_at is not None,
+            reacted=k.id in mine,
+        )
+        for k in kudos
+    ]
+
+
+def feed(
+    *,
+    employee_id: int | None = None,
+    direction: str = "received",
+    team_id: int | None = None,
+    limit: int = 20,
+    before: int | None = None,
+    viewer_id: int | None = None,
+) -> tuple[list[KudosView], int | None]:
+    """Kudos newest first (by id), after the cursor `before`; returns the page and
+    the next cursor (None on the last page)."""
+    query = select(Kudos)
+    if employee_id is not None:
+        if direction == "given":
+            query = query.where(Kudos.giver_id == employee_id)
+        else:
+            query = query.where(
+                Kudos.id.in_(
+                    select(KudosReceipt.kudos_id).where(KudosReceipt.receiver_id == employee_id)
+                )
+            )
+    if team_id is not None:
+        members = select(Employee.id).where(Employee.team_id == team_id)
+        query = query.where(
+            Kudos.id.in_(select(KudosReceipt.kudos_id).where(KudosReceipt.receiver_id.in_(members)))
+        )
+    if before is not None:
+        query = query.where(Kudos.id < before)
+    rows = list(db.session.scalars(query.order_by(Kudos.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return views(rows, viewer_id), (rows[-1].id if more and rows else None)
+
+
+def get(kudos_id: int) -> Kudos | None:
+    return db.session.get(Kudos, kudos_id)
+
+
+def received_this_month(person_id: int) -> tuple[int, int]:
+    """(kudos received, points from them) in the current local month, reversals out."""
+    month = rules.month_of(utcnow(), current_app.config["LAUREL_TZ"])
+    row = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(KudosReceipt.points), 0))
+        .join(Kudos, Kudos.id == KudosReceipt.kudos_id)
+        .where(
+            KudosReceipt.receiver_id == person_id,
+            Kudos.month == month,
+            Kudos.reversed_at.is_(None),
+        )
+    ).one()
+    return int(row[0]), int(row[1])
