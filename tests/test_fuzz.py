@@ -241,6 +241,32 @@ ROUTES: dict[str, Fuzz] = {
     "me_pages.notifications": Fuzz(),
     "me_pages.bell": Fuzz(query=("known",)),
     "me_pages.mark_read": Fuzz(form=("id", "all")),
+    "kudos_pages.give_page": Fuzz(query=("to", "q", "event")),
+    "kudos_pages.colleagues": Fuzz(query=("q", "receivers")),
+    "kudos_pages.give": Fuzz(
+        form=("form_token", "receivers", "q", "message", "value", "points", "event", "compact")
+    ),
+    "kudos_pages.feed": Fuzz(query=("team", "before")),
+    "kudos_pages.react": Fuzz(path=KUDOS, form=("undo",)),
+    "kudos_pages.admin_review": Fuzz(),
+    "kudos_pages.admin_reverse": Fuzz(path=KUDOS, form=("reason",)),
+    "kudos_pages.admin_settings": Fuzz(),
+    "kudos_pages.save_admin_settings": Fuzz(
+        form=(
+            "allowance",
+            "manager_bonus_per_report",
+            "pair_cap",
+            "min_message_length",
+            "fairness_share",
+            "fairness_min_points",
+            "trade_threshold",
+            "values",
+            "value_required",
+            "role_allowances",
+            "team_allowances",
+            "note",
+        )
+    ),
     "scoring_pages.leaderboard": Fuzz(query=("period", "team", "shown", "q")),
     "admin_pages.analytics": Fuzz(query=("month",)),
     "admin_pages.analytics_csv": Fuzz(query=("month",)),
