@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
 from recognition.auth import current_person, login_required
@@ -152,7 +152,8 @@ def give():
             flash(f"Kudos sent to {names}.", "success")
             target = url_for("kudos_pages.feed") + f"#kudos-{kudos.id}"
             if htmx:
-                response = redirect(target)
+                # A redirect would be followed inside the request; htmx navigates instead.
+                response = current_app.make_response("")
                 response.headers["HX-Redirect"] = target
                 return response
             return redirect(target)
