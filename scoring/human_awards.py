@@ -43,6 +43,16 @@ _TOUCHED = "laurel_human_award_days"
 _REVERSIBLE = {"kudos_reversed": "kudos_received"}
 
 
+def lock_for_awards(employee_ids) -> None:
+    """Lock the score rows of everyone a use case will award, in id order, before
+    its first `record_award`: two gives between the same people (A to B, B to A)
+    then queue instead of deadlocking. Raises GenerationSwitched as record_award."""
+    gen = live_scoring().generation
+    _lock_people(gen, sorted(set(employee_ids)))
+    if live_scoring().generation != gen:
+        raise GenerationSwitched(gen)
+
+
 def record_award(
     *,
     employee_id: int,

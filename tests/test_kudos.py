@@ -284,3 +284,29 @@ def test_concurrent_gives_serially_on_any_backend(people):
         except KudosRefused:
             outcomes.append("refused")
     assert outcomes == ["ok", "ok", "ok", "refused", "refused"]
+
+
+@pytest.mark.skipif(BACKEND != "server", reason="SQLite serialises every writer")
+def test_gives_both_ways_at_once_do_not_deadlock(app, people):
+    a, b = people[:2]
+    errors: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def one(giver_id, receiver_id):
+        with app.app_context():
+            barrier.wait()
+            try:
+                service.give(GiveRequest(giver_id, (receiver_id,), MSG, points=5))
+            except Exception as exc:
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    pairs = [(a.id, b.id), (b.id, a.id)] * 3
+    threads = [threading.Thread(target=one, args=pair) for pair in pairs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert (_points(a), _points(b)) == (15, 15)

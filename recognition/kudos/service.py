@@ -30,7 +30,7 @@ from recognition.kudos.models import (
     KudosSettingsVersion,
 )
 from recognition.people import Employee
-from scoring.human_awards import record_award, refresh_after_awards
+from scoring.human_awards import lock_for_awards, record_award, refresh_after_awards
 from scoring.ledger import GenerationSwitched
 from scoring.models import Event
 from scoring.progress import notify
@@ -279,6 +279,7 @@ def _give(request: GiveRequest, settings: rules.Settings, fingerprint: str):
     db.session.add_all(receipts)
     db.session.flush()
     names = ", ".join(r.name for r in receivers)
+    lock_for_awards([giver.id, *(r.id for r in receivers)])
     record_award(
         employee_id=giver.id,
         cause_type="kudos",
@@ -447,6 +448,7 @@ def reverse(kudos_id: int, reason: str, by: str) -> Kudos:
             receipts = db.session.scalars(
                 select(KudosReceipt).where(KudosReceipt.kudos_id == kudos.id)
             ).all()
+            lock_for_awards([r.receiver_id for r in receipts])
             for receipt in receipts:
                 # Dated as the kudos, so the periods it counted in lose it again.
                 record_award(
