@@ -82,6 +82,8 @@ def create_app(config: dict | None = None) -> Flask:
     from recognition.admin import bp as admin_pages
     from recognition.api import bp as people_api
     from recognition.cli import laurel_cli
+    from recognition.kudos.api import bp as kudos_api
+    from recognition.kudos.views import bp as kudos_pages
     from recognition.pages import bp as me_pages
     from recognition.problems import register_error_handlers
     from scoring.api import bp as scoring_api
@@ -100,6 +102,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(scoring_api)
     app.register_blueprint(people_api)
     app.register_blueprint(badges_api)
+    app.register_blueprint(kudos_api)
+    app.register_blueprint(kudos_pages)
     app.register_blueprint(scoring_pages)
     app.cli.add_command(laurel_cli)
     return app

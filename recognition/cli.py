@@ -221,11 +221,13 @@ def scheduler():
     """
     from rq.cron import CronScheduler
 
+    from recognition.kudos.jobs import register_kudos_jobs
     from scoring.jobs import register_periodic_jobs, run_scheduler
 
     db.engine.dispose()
     cron = CronScheduler(connection=redis_connection())
     register_periodic_jobs(cron)
+    register_kudos_jobs(cron)
     click.echo(f"scheduler for queue {current_app.config['LAUREL_QUEUE']!r}", err=True)
     run_scheduler(cron)
 
@@ -333,3 +335,18 @@ def revoke_badge_command(assertion_id, reason):
     except BadgeError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("revoked")
+
+
+@laurel_cli.command("kudos-review")
+def kudos_review_command():
+    """Run the kudos fairness review now: print the flags, tell the admins about new ones."""
+    from recognition.kudos.fairness import current_flags, review
+
+    for flag in current_flags():
+        item = flag.to_dict()
+        click.echo(
+            f"{item['month']} {item['kind']}: {flag.first.name} / {flag.second.name}: "
+            f"{item['detail']}"
+        )
+    result = review()
+    click.echo(f"{result['flags']} flag(s); admins told: {result['admins']}", err=True)

@@ -1,5 +1,13 @@
 """Imports every model module so the metadata (and Alembic) sees all tables."""
 
+from recognition.kudos.models import (
+    Kudos,
+    KudosAllowance,
+    KudosPair,
+    KudosReaction,
+    KudosReceipt,
+    KudosSettingsVersion,
+)
 from recognition.people import Employee, Team
 from recognition.sessions import WebSession
 from recognition.tokens import ApiToken
@@ -25,6 +33,12 @@ __all__ = [
     "Employee",
     "EmployeeScore",
     "Event",
+    "Kudos",
+    "KudosAllowance",
+    "KudosPair",
+    "KudosReaction",
+    "KudosReceipt",
+    "KudosSettingsVersion",
     "LedgerGeneration",
     "Notification",
     "PendingEvent",

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from recognition.auth import current_person, login_required
 from recognition.extensions import begin_write, db, htmx
 from recognition.inputs import record_id
+from recognition.kudos import views as kudos_views
 from recognition.people import Employee
 from recognition.problems import problem
 from scoring import badges, history, standings
@@ -109,6 +110,7 @@ def me():
         chart=_chart(history.weekly_points(person.id, CHART_WEEKS)),
         activity=[_activity(a) for a in history.recent_activity(person.id, RECENT_ACTIVITY)],
         breakdown=[_breakdown_row(r) for r in history.breakdown(person.id)],
+        kudos=kudos_views.me_panel(person),
     )
 
 
@@ -184,6 +186,7 @@ def profile(employee_id: str):
         standing=standings.standing(person) if show_points else None,
         tier=_tier(achievements["tier"], tier_names),
         earned=_earned(achievements["earned"]),
+        kudos=kudos_views.profile_panel(person, current_person()),
     )
 
 

@@ -19,7 +19,7 @@ from recognition.problems import problem
 
 # events:backfill: with events:write, events may earn points however long ago
 # they occurred (an admin-controlled import of history).
-SCOPES = ("events:write", "events:backfill", "directory:write", "read", "admin")
+SCOPES = ("events:write", "events:backfill", "directory:write", "kudos:write", "read", "admin")
 TOKEN_PREFIX = "lrl_"
 
 

@@ -31,7 +31,7 @@ METRICS_BY_KIND: dict[str, tuple[str, ...]] = {
     "manual": (),
 }
 PERIODS_BY_KIND: dict[str, tuple[str, ...]] = {"period_points": ("week",)}
-FACT_KINDS = ("event", "kudos_given", "kudos_received")
+FACT_KINDS = ("event", "kudos_given", "kudos_received", "kudos_reversed")
 ENGAGEMENT_TYPES = ("reshare", "comment", "like", "click")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_SLUG_LENGTH = 64
@@ -414,6 +414,9 @@ def observe(stats: Stats, fact: Fact) -> Stats:
     if fact.kind == "kudos_given":
         return dataclasses.replace(stats, kudos_given=stats.kudos_given + fact.count)
     if fact.kind == "kudos_received":
+        return dataclasses.replace(stats, kudos_received=stats.kudos_received + fact.count)
+    if fact.kind == "kudos_reversed":
+        # A reversal row's quantity is -1: it counts kudos_received down.
         return dataclasses.replace(stats, kudos_received=stats.kudos_received + fact.count)
     if fact.kind != "event":
         raise ValueError(f"unknown fact kind {fact.kind!r}")

@@ -35,6 +35,7 @@ from scoring.achievements import (
     observe,
     step_tier,
 )
+from scoring.human_awards import carry_over_human_awards
 from scoring.ledger import (
     Target,
     _score_events,
@@ -330,6 +331,7 @@ def switch_to(gen: int, rules: Ruleset, high_water: int) -> int:
         )
         caught_up = _score_events(ids, Target(gen, rules, live=False), order).scored
     last = max(ids[-1] if ids else 0, high_water)
+    carry_over_human_awards(old, gen, rules)
     _carry_over_badges(old, gen)
     _carry_over_tiers(old, gen, rules)
     _notify_new_badges(old, gen, rules)

@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 from recognition.admin import _sections
 from recognition.extensions import db
+from recognition.kudos import service as kudos_service
 from recognition.tokens import create_token
 from scoring import badges
 from scoring.rules import load_default_document
@@ -193,6 +194,15 @@ PERSON = {"employee_id": ("E1", "E2", "NOPE")}
 # "ASSERTION" stands for the id of a badge the world fixture awards.
 ASSERTION = {"assertion_id": ("ASSERTION", "no-such-assertion")}
 VERSION = {"version_id": ("1", "2")}
+KUDOS = {"kudos_id": ("1", "2")}
+GIVE = {
+    "giver_id": "E1",
+    "receiver_ids": ["E2"],
+    "message": "Thanks for the launch post!",
+    "value": "teamwork",
+    "points": 5,
+    "event": {"source": "fuzz", "id": "fuzz-1"},
+}
 
 ROUTES: dict[str, Fuzz] = {
     # JSON API
@@ -210,6 +220,13 @@ ROUTES: dict[str, Fuzz] = {
     "badges_api.admin_save_ruleset": Fuzz(query=("note",), json=load_default_document()),
     "badges_api.admin_rescore": Fuzz(json={"ruleset": 1}),
     "badges_api.admin_job": Fuzz(path={"job_id": ("no-such-job",)}),
+    "kudos_api.give_kudos": Fuzz(json=GIVE),
+    "kudos_api.list_kudos": Fuzz(query=("employee_id", "direction", "team", "limit", "cursor")),
+    "kudos_api.add_reaction": Fuzz(path=KUDOS, json={"employee_id": "E2"}),
+    "kudos_api.remove_reaction": Fuzz(path=KUDOS, json={"employee_id": "E2"}),
+    "kudos_api.get_allowance": Fuzz(path=PERSON),
+    "kudos_api.reverse_kudos": Fuzz(path=KUDOS, json={"reason": "traded points"}),
+    "kudos_api.get_flags": Fuzz(),
     "scoring_api.get_dead_letters": Fuzz(),
     "scoring_api.retry_dead_letter": Fuzz(path={"dead_letter_id": ("1", "2")}),
     # pages
@@ -224,6 +241,32 @@ ROUTES: dict[str, Fuzz] = {
     "me_pages.notifications": Fuzz(),
     "me_pages.bell": Fuzz(query=("known",)),
     "me_pages.mark_read": Fuzz(form=("id", "all")),
+    "kudos_pages.give_page": Fuzz(query=("to", "q", "event")),
+    "kudos_pages.colleagues": Fuzz(query=("q", "receivers")),
+    "kudos_pages.give": Fuzz(
+        form=("form_token", "receivers", "q", "message", "value", "points", "event", "compact")
+    ),
+    "kudos_pages.feed": Fuzz(query=("team", "before")),
+    "kudos_pages.react": Fuzz(path=KUDOS, form=("undo",)),
+    "kudos_pages.admin_review": Fuzz(),
+    "kudos_pages.admin_reverse": Fuzz(path=KUDOS, form=("reason",)),
+    "kudos_pages.admin_settings": Fuzz(),
+    "kudos_pages.save_admin_settings": Fuzz(
+        form=(
+            "allowance",
+            "manager_bonus_per_report",
+            "pair_cap",
+            "min_message_length",
+            "fairness_share",
+            "fairness_min_points",
+            "trade_threshold",
+            "values",
+            "value_required",
+            "role_allowances",
+            "team_allowances",
+            "note",
+        )
+    ),
     "scoring_pages.leaderboard": Fuzz(query=("period", "team", "shown", "q")),
     "admin_pages.analytics": Fuzz(query=("month",)),
     "admin_pages.analytics_csv": Fuzz(query=("month",)),
@@ -402,8 +445,11 @@ def world(app, client, freeze_time):
     app.config["LAUREL_DEMO"] = True
     ensure_scoring_setup()
     admin = add_person("E1", role="admin")
-    add_person("E2", manager_id="E1")
+    colleague = add_person("E2", manager_id="E1")
     award = badges.award_manual(admin, "recognised-advocate", by="fuzz")
+    kudos_service.give(
+        kudos_service.GiveRequest(admin.id, (colleague.id,), "Thanks a lot!", points=5)
+    )
     _, secret = create_token("fuzz", ["admin"])
     return {"admin": SimpleNamespace(id=admin.id), "assertion": award.assertion_id, "token": secret}
 

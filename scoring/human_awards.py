@@ -1,0 +1,248 @@
+"""Points and facts that people cause (kudos, nominations, mentorship, adjustments).
+
+They go through the same ledger as event points: one `point_awards` row per
+(cause, rule) in the live generation, the daily rollup and the all-time score
+in the same transaction, and the row's rule as a fact for badge progress.
+The caller (a product service) owns the transaction: `record_award` inside
+it, `refresh_after_awards` after the commit for the boards.
+
+A re-score copies these rows into the new generation unchanged and replays
+them as facts (`carry_over_human_awards`), so points and badges they earned
+survive it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from flask import current_app
+from sqlalchemy import insert, select
+
+from recognition.clock import utcnow
+from recognition.extensions import begin_write, db
+from scoring.achievements import FACT_KINDS, Fact
+from scoring.ledger import (
+    GenerationSwitched,
+    _lock_people,
+    _people_by_id,
+    org_today,
+    refresh_boards,
+    rollup_sums,
+)
+from scoring.models import BadgeAward, DailyTotal, EmployeeScore, PointAward
+from scoring.periods import local_day, week_start, window_for
+from scoring.progress import AchievementTracker
+from scoring.rules import Ruleset
+from scoring.rulesets import ensure_scoring_setup, live_scoring
+from scoring.storage import among, insert_many
+
+HUMAN_CAUSES = ("kudos", "nomination", "adjustment")  # the CHECK on point_awards.cause_type
+_TOUCHED = "laurel_human_award_days"
+# Badge metrics a reversal can take back below a level's target.
+_REVERSIBLE = {"kudos_reversed": "kudos_received"}
+
+
+def lock_for_awards(employee_ids) -> None:
+    """Lock the score rows of everyone a use case will award, in id order, before
+    its first `record_award`: two gives between the same people (A to B, B to A)
+    then queue instead of deadlocking. Raises GenerationSwitched as record_award."""
+    gen = live_scoring().generation
+    _lock_people(gen, sorted(set(employee_ids)))
+    if live_scoring().generation != gen:
+        raise GenerationSwitched(gen)
+
+
+def record_award(
+    *,
+    employee_id: int,
+    cause_type: str,
+    cause_id: int,
+    rule: str,
+    points: int,
+    quantity: int = 1,
+    occurred_at: dt.datetime,
+    reason: str,
+) -> bool:
+    """Write one ledger row (and its rollups and badge progress) in the caller's
+    transaction; False, changing nothing, if that (cause, rule) row exists.
+
+    Locks the person's score row, as the score job does, so it serialises with
+    their scoring. Raises GenerationSwitched if a re-score went live meanwhile
+    (the caller rolls back and tries again).
+    """
+    if cause_type not in HUMAN_CAUSES:
+        raise ValueError(f"not a human-award cause: {cause_type!r}")
+    live = live_scoring()
+    gen, rules = live.generation, live.ruleset
+    day = local_day(occurred_at, current_app.config["LAUREL_TZ"])
+    _lock_people(gen, [employee_id])
+    if live_scoring().generation != gen:
+        raise GenerationSwitched(gen)
+    written = insert_many(
+        PointAward.__table__,
+        [
+            {
+                "generation": gen,
+                "employee_id": employee_id,
+                "cause_type": cause_type,
+                "cause_id": cause_id,
+                "rule": rule,
+                "network": None,
+                "quantity": quantity,
+                "points": points,
+                "base_points": points,
+                "capped": False,
+                "ruleset_version": rules.version,
+                "reason": reason[:300],
+                "local_day": day,
+                "occurred_at": occurred_at,
+                "created_at": utcnow(),
+            }
+        ],
+        conflict=("cause_id", "cause_type", "generation", "rule"),
+        returning=("id",),
+    )
+    if not written:
+        return False
+    monday = week_start(day)
+    week = rollup_sums(gen, {employee_id}, [window_for("week", monday)])[0]
+    week_points = {(employee_id, monday): week[employee_id][0] if employee_id in week else 0}
+    if points:
+        _add_points(gen, employee_id, day, points)
+    if rule in FACT_KINDS:
+        tracker = AchievementTracker(gen, rules, [employee_id], week_points)
+        tracker.observe(
+            employee_id,
+            Fact(rule, None, None, quantity, day, points),
+            (cause_type, cause_id),
+            occurred_at,
+        )
+        tracker.save(org_today(), notify=True)
+        if rule in _REVERSIBLE:
+            _revoke_unmet(gen, rules, employee_id, tracker, rule, reason)
+    db.session.info.setdefault(_TOUCHED, set()).add((employee_id, day))
+    return True
+
+
+def _add_points(gen: int, employee_id: int, day: dt.date, points: int) -> None:
+    insert_many(
+        DailyTotal.__table__,
+        [
+            {
+                "generation": gen,
+                "employee_id": employee_id,
+                "local_day": day,
+                "scoring_shares": 0,
+                "share_points": 0,
+                "engagement_points": 0,
+                "points": points,
+                "shares": 0,
+                "engagements": 0,
+            }
+        ],
+        conflict=("generation", "employee_id", "local_day"),
+        add=("points",),
+    )
+    insert_many(
+        EmployeeScore.__table__,
+        [{"generation": gen, "employee_id": employee_id, "points": points}],
+        conflict=("generation", "employee_id"),
+        add=("points",),
+    )
+
+
+def _revoke_unmet(
+    gen: int, rules: Ruleset, employee_id: int, tracker: AchievementTracker, rule: str, reason: str
+) -> None:
+    """A reversal takes back badge levels whose count metric is now below target."""
+    metric = _REVERSIBLE[rule]
+    value = getattr(tracker.progress[employee_id].stats, metric)
+    targets = {
+        (b.slug, level.level): level.target
+        for b in rules.badges
+        if b.metric == metric and b.kind in ("first", "count")
+        for level in b.levels
+    }
+    held = db.session.scalars(
+        select(BadgeAward).where(
+            BadgeAward.generation == gen,
+            BadgeAward.employee_id == employee_id,
+            BadgeAward.revoked_at.is_(None),
+        )
+    ).all()
+    for award in held:
+        target = targets.get((award.badge, award.level))
+        if target is not None and value < target:
+            award.revoked_at = utcnow()
+            award.revoked_reason = f"kudos reversed: {reason}"[:1000]
+            award.revoked_by = "kudos review"
+    db.session.flush()
+
+
+def refresh_after_awards(employee_ids) -> None:
+    """After the commit: absolute board totals for the people awarded, from SQL.
+
+    Takes their score rows' locks, so two refreshes (or a refresh and a score
+    job) cannot write one person's totals out of order.
+    """
+    ids = sorted(set(employee_ids))
+    if not ids:
+        return
+    touched = db.session.info.get(_TOUCHED, set())
+    days = {(p, d) for p, d in touched if p in ids}
+    touched -= days
+    today = org_today()
+    days |= {(p, today) for p in ids if not any(q == p for q, _ in days)}
+    ensure_scoring_setup()
+    begin_write(db.session)
+    gen = live_scoring().generation
+    _lock_people(gen, ids)
+    people = _people_by_id(set(ids))
+    refresh_boards(gen, people, {(p, d) for p, d in days if p in people})
+    db.session.commit()
+
+
+def carry_over_human_awards(old: int, gen: int, rules: Ruleset) -> int:
+    """Copy the non-event ledger rows of `old` into `gen` unchanged and replay
+    them as facts for badge progress, in time order. Runs inside the re-score's
+    switch (the scoring lock held); the caller rebuilds rollups afterwards."""
+    a = PointAward.__table__
+    columns = [c.name for c in a.columns if c.name not in ("id", "generation")]
+    source = (
+        select(db.literal(gen), *(a.c[c] for c in columns))
+        .where(a.c.generation == old, a.c.cause_type != "event")
+        .order_by(a.c.id)
+    )
+    result = db.session.execute(insert(a).from_select(["generation", *columns], source))
+    rows = db.session.execute(
+        select(
+            a.c.employee_id,
+            a.c.cause_type,
+            a.c.cause_id,
+            a.c.rule,
+            a.c.quantity,
+            a.c.points,
+            a.c.local_day,
+            a.c.occurred_at,
+        )
+        .where(a.c.generation == gen, a.c.cause_type != "event", among(a.c.rule, FACT_KINDS))
+        .order_by(a.c.employee_id, a.c.occurred_at, a.c.id)
+    ).all()
+    by_person: dict[int, list] = defaultdict(list)
+    for row in rows:
+        by_person[row.employee_id].append(row)
+    persons = sorted(by_person)
+    for start in range(0, len(persons), 1000):
+        chunk = persons[start : start + 1000]
+        tracker = AchievementTracker(gen, rules, chunk, defaultdict(int))
+        for person in chunk:
+            for row in by_person[person]:
+                tracker.observe(
+                    person,
+                    Fact(row.rule, None, None, row.quantity, row.local_day, row.points),
+                    (row.cause_type, row.cause_id),
+                    row.occurred_at,
+                )
+        tracker.save(org_today(), notify=False)
+    return result.rowcount or 0
