@@ -1,5 +1,17 @@
 """Imports every model module so the metadata (and Alembic) sees all tables."""
 
+from recognition.mentorship.models import (
+    Bookmark,
+    ContentItem,
+    DraftPair,
+    MatchingRun,
+    MatchingSettings,
+    MenteeAsk,
+    MentorOffer,
+    Mentorship,
+    Topic,
+    Transition,
+)
 from recognition.people import Employee, Team
 from recognition.sessions import WebSession
 from recognition.tokens import ApiToken
@@ -18,6 +30,16 @@ from scoring.models import (
 )
 
 __all__ = [
+    "Bookmark",
+    "ContentItem",
+    "DraftPair",
+    "MatchingRun",
+    "MatchingSettings",
+    "MenteeAsk",
+    "MentorOffer",
+    "Mentorship",
+    "Topic",
+    "Transition",
     "ApiToken",
     "BadgeAward",
     "DailyTotal",
