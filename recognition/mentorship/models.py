@@ -123,9 +123,7 @@ class MatchingRun(db.Model):
 
     __tablename__ = "mentorship_runs"
     __table_args__ = (
-        CheckConstraint(
-            "state IN (" + ", ".join(f"'{s}'" for s in RUN_STATES) + ")", name="state"
-        ),
+        CheckConstraint("state IN (" + ", ".join(f"'{s}'" for s in RUN_STATES) + ")", name="state"),
         CheckConstraint("mode IN ('best_fit', 'most_matched')", name="mode"),
     )
 
