@@ -82,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     from recognition.admin import bp as admin_pages
     from recognition.api import bp as people_api
     from recognition.cli import laurel_cli
+    from recognition.mentorship.api import bp as mentorship_api
     from recognition.pages import bp as me_pages
     from recognition.problems import register_error_handlers
     from scoring.api import bp as scoring_api
@@ -100,6 +101,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(scoring_api)
     app.register_blueprint(people_api)
     app.register_blueprint(badges_api)
+    app.register_blueprint(mentorship_api)
     app.register_blueprint(scoring_pages)
     app.cli.add_command(laurel_cli)
     return app

@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 from recognition.admin import _sections
 from recognition.extensions import db
+from recognition.mentorship import service as mentorship
 from recognition.tokens import create_token
 from scoring import badges
 from scoring.rules import load_default_document
@@ -212,6 +213,25 @@ ROUTES: dict[str, Fuzz] = {
     "badges_api.admin_job": Fuzz(path={"job_id": ("no-such-job",)}),
     "scoring_api.get_dead_letters": Fuzz(),
     "scoring_api.retry_dead_letter": Fuzz(path={"dead_letter_id": ("1", "2")}),
+    "mentorship_api.put_content": Fuzz(
+        path={"content_id": ("post-1", "x" * 201)},
+        json={"title": "A video", "url": "https://example.com/v", "topics": ["Video"]},
+    ),
+    "mentorship_api.get_profile": Fuzz(query=("employee_id",)),
+    "mentorship_api.put_profile": Fuzz(
+        query=("employee_id",),
+        json={
+            "offer": {"topics": ["Video"], "capacity": 2, "open": True},
+            "ask": {"topics": ["Video"], "goal": "grow", "bookmarks": ["E1"]},
+        },
+    ),
+    "mentorship_api.start_run": Fuzz(json={"mode": "best_fit"}),
+    "mentorship_api.get_run": Fuzz(path={"run_id": ("1", "2")}),
+    "mentorship_api.publish_run": Fuzz(path={"run_id": ("1", "2")}),
+    "mentorship_api.list_pairs": Fuzz(query=("employee_id", "state")),
+    "mentorship_api.act_on_pair": Fuzz(
+        path={"pair_id": ("1", "2"), "action": ("accept", "cancel")}, json={"employee_id": "E1"}
+    ),
     # pages
     "me_pages.me": Fuzz(query=("known",)),
     "me_pages.profile": Fuzz(path=PERSON),
@@ -403,6 +423,7 @@ def world(app, client, freeze_time):
     ensure_scoring_setup()
     admin = add_person("E1", role="admin")
     add_person("E2", manager_id="E1")
+    mentorship.add_topic("Video")
     award = badges.award_manual(admin, "recognised-advocate", by="fuzz")
     _, secret = create_token("fuzz", ["admin"])
     return {"admin": SimpleNamespace(id=admin.id), "assertion": award.assertion_id, "token": secret}
