@@ -315,3 +315,44 @@ def test_bad_mentorship_input_is_a_problem_not_a_crash(client, org):
     assert resp.status_code == 422
     resp = client.get("/api/v1/mentorship/pairs?employee_id=T1&state=odd", headers=headers)
     assert resp.status_code == 422
+
+
+def test_a_completed_mentorship_writes_one_ledger_fact_and_earns_the_mentor_badge(
+    client, work, org
+):
+    from scoring.models import BadgeAward, PointAward
+
+    offer(client, "M1", ["Video"], capacity=2)
+    ask(client, "T1", ["Video"])
+    publish(client, run(client, work)["id"])
+    [proposal] = pairs(client, "T1")
+    act(client, proposal["id"], "accept", "M1")
+    act(client, proposal["id"], "accept", "T1")
+    assert db.session.query(BadgeAward).filter_by(badge="mentor").count() == 0
+    assert act(client, proposal["id"], "complete", "M1").status_code == 200
+    [row] = db.session.query(PointAward).filter_by(cause_type="mentorship").all()
+    assert (row.employee_id, row.cause_id, row.rule, row.points, row.quantity) == (
+        org["M1"].id,
+        proposal["id"],
+        "mentorships_completed",
+        0,
+        1,
+    )
+    [badge] = db.session.query(BadgeAward).filter_by(badge="mentor").all()
+    assert badge.employee_id == org["M1"].id
+    progress = db.session.query(PersonProgress).filter_by(employee_id=org["M1"].id).one()
+    assert progress.stats["mentorships_completed"] == 1
+    # Recording the same completion again changes nothing.
+    from scoring.human_awards import record_award
+
+    assert not record_award(
+        employee_id=org["M1"].id,
+        cause_type="mentorship",
+        cause_id=proposal["id"],
+        rule="mentorships_completed",
+        points=0,
+        occurred_at=row.occurred_at,
+        reason="again",
+    )
+    db.session.commit()
+    assert db.session.query(PointAward).filter_by(cause_type="mentorship").count() == 1

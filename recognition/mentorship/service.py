@@ -33,6 +33,7 @@ from recognition.mentorship.models import (
     Transition,
 )
 from recognition.people import Employee
+from scoring.human_awards import record_award
 from scoring.models import Event, PersonProgress
 from scoring.rulesets import live_scoring
 
@@ -798,6 +799,19 @@ def transition(mentorship_id: int, action: str, actor: Employee) -> Mentorship:
     )
     mentorship.state = to_state
     mentorship.updated_at = now
+    if to_state == "completed":
+        # The mentor's fact for the "Mentor" badge; the ledger's unique key makes
+        # it once per mentorship.
+        record_award(
+            employee_id=mentorship.mentor_id,
+            cause_type="mentorship",
+            cause_id=mentorship.id,
+            rule="mentorships_completed",
+            points=0,
+            quantity=1,
+            occurred_at=now,
+            reason="mentorship completed",
+        )
     db.session.commit()
     return mentorship
 
