@@ -83,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     from recognition.api import bp as people_api
     from recognition.cli import laurel_cli
     from recognition.mentorship.api import bp as mentorship_api
+    from recognition.mentorship.views import bp as mentorship_pages
     from recognition.pages import bp as me_pages
     from recognition.problems import register_error_handlers
     from scoring.api import bp as scoring_api
@@ -97,6 +98,7 @@ def create_app(config: dict | None = None) -> Flask:
     headers.init_app(app)
     app.register_blueprint(me_pages)
     app.register_blueprint(admin_pages)
+    app.register_blueprint(mentorship_pages)
     register_error_handlers(app)
     app.register_blueprint(scoring_api)
     app.register_blueprint(people_api)

@@ -257,6 +257,23 @@ ROUTES: dict[str, Fuzz] = {
     "admin_pages.retry_dead_letter": Fuzz(path={"dead_letter_id": ("1", "2")}, form=()),
     "admin_pages.create_api_token": Fuzz(form=("source", "scopes")),
     "admin_pages.revoke_api_token": Fuzz(path={"token_id": ("1", "2")}, form=("confirmed",)),
+    "mentorship_pages.index": Fuzz(query=("topic",)),
+    "mentorship_pages.save_offer": Fuzz(form=("topics", "capacity", "paused", "withdraw")),
+    "mentorship_pages.save_ask": Fuzz(form=("topics", "goal", "prefers_other_team", "withdraw")),
+    "mentorship_pages.bookmark": Fuzz(form=("mentor_id", "topic")),
+    "mentorship_pages.act": Fuzz(
+        path={"pair_id": ("1", "2"), "action": ("accept", "decline")}, form=()
+    ),
+    "mentorship_pages.admin": Fuzz(),
+    "mentorship_pages.add_topic": Fuzz(form=("name",)),
+    "mentorship_pages.remove_topic": Fuzz(path={"topic_id": ("1", "2")}, form=()),
+    "mentorship_pages.save_settings": Fuzz(
+        form=("mode", "schedule", "min_tier", "auto_publish", "offered", "tier_gap", "bookmark")
+    ),
+    "mentorship_pages.start_run": Fuzz(form=("mode",)),
+    "mentorship_pages.run": Fuzz(path={"run_id": ("1", "2")}, query=("poll",)),
+    "mentorship_pages.drop_pair": Fuzz(path={"run_id": ("1", "2"), "pair_id": ("1", "2")}, form=()),
+    "mentorship_pages.publish": Fuzz(path={"run_id": ("1", "2")}, form=()),
     "auth.sign_in_page": Fuzz(query=("next",)),
     "auth.demo_sign_in": Fuzz(query=("next", "q", "role")),
     "auth.demo_sign_in_post": Fuzz(form=("employee_id", "next")),
