@@ -29,7 +29,7 @@ def topic_id(name):
 
 
 def test_offer_and_ask_through_plain_forms(client, app):
-    admin, mentor, mentee = setup_org()
+    _, mentor, mentee = setup_org()
     csrf = sign_in(client, mentee)
     page = client.get("/mentorship").get_data(as_text=True)
     assert "Ask for a mentor" in page and "Mentors are advocates at the program" in page
@@ -110,7 +110,7 @@ def test_admin_runs_reviews_drops_and_publishes_and_the_mentor_accepts_by_htmx(c
 
 
 def test_admin_mentorship_pages_are_for_admins_only(client, app):
-    admin, mentor, mentee = setup_org()
+    _, _, mentee = setup_org()
     csrf = sign_in(client, mentee)
     assert client.get("/admin/mentorship").status_code == 403
     assert client.post("/admin/mentorship/runs", data={"csrf_token": csrf}).status_code == 403
@@ -121,7 +121,7 @@ def test_admin_mentorship_pages_are_for_admins_only(client, app):
 
 
 def test_admin_keeps_topics_and_settings(client, app):
-    admin, mentor, mentee = setup_org()
+    admin, _, _ = setup_org()
     csrf = sign_in(client, admin)
     client.post("/admin/mentorship/topics", data={"csrf_token": csrf, "name": "  Podcasts "})
     assert [t.name for t in service.topics()] == ["Industry: fintech", "Podcasts", "Video"]
