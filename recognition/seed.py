@@ -17,6 +17,7 @@ from flask import current_app
 
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db
+from recognition.mentorship.seed import seed_mentorship
 from recognition.people import EmployeeSchema, upsert_employee
 from recognition.tokens import create_token
 
@@ -149,10 +150,17 @@ def seed_demo(people: int = 200, days: int = 90, random_seed: int = 7) -> dict:
     backfill_history(live.generation, live.ruleset, org_today())
     db.session.commit()
     rebuild_derived()
+    mentorship = seed_mentorship(rng)
 
     _, secret = create_token(TOKEN_SOURCE, TOKEN_SCOPES)
     teams = {m.team for m in members if m.team}
-    return {"teams": len(teams), "people": len(members), "events": stored, "demo API token": secret}
+    return {
+        "teams": len(teams),
+        "people": len(members),
+        "events": stored,
+        "mentorships": mentorship["mentorships"],
+        "demo API token": secret,
+    }
 
 
 def _organisation(rng: random.Random, size: int) -> list[Member]:

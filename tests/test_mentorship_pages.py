@@ -153,3 +153,26 @@ def test_admin_keeps_topics_and_settings(client, app):
         "/admin/mentorship/settings", data={**form, "offered": "lots"}, follow_redirects=True
     )
     assert "Not saved. Offered topics: a number from 0 to 100" in bad.get_data(as_text=True)
+
+
+def test_the_demo_seed_has_topics_a_dozen_mentors_and_mentees_and_every_state(app):
+    from recognition.seed import seed_demo
+
+    summary = seed_demo(people=60, days=30, random_seed=5)
+    assert set(summary["mentorships"]) == {
+        "proposed",
+        "accepted",
+        "declined",
+        "active",
+        "completed",
+        "cancelled",
+    }
+    assert db.session.query(MentorOffer).count() == 12
+    assert db.session.query(MenteeAsk).count() == 12
+    assert len(service.topics()) >= 5
+    drafts = [r for r in service.latest_runs() if r.state == "draft"]
+    assert drafts, "a draft waits for the admin's review"
+    # Every proposal names real topics of the mentee's ask in its explanation.
+    for mentorship in db.session.query(Mentorship).all():
+        wanted = {t.name for t in db.session.get(MenteeAsk, mentorship.mentee_id).topics}
+        assert any(name in mentorship.explanation for name in wanted), mentorship.explanation

@@ -831,6 +831,13 @@ def mentorships_of(employee: Employee, state: str | None = None) -> list[Mentors
     return list(db.session.scalars(query.order_by(Mentorship.id.desc())))
 
 
+def mentorships_of_many(employee_ids: Iterable[int]) -> list[Mentorship]:
+    """Mentorships where any of these people is the mentee, oldest first."""
+    ids = list(employee_ids)
+    query = select(Mentorship).where(Mentorship.mentee_id.in_(ids)).order_by(Mentorship.id)
+    return list(db.session.scalars(query))
+
+
 def mentorship_dict(mentorship: Mentorship) -> dict:
     people = {
         e.id: e
