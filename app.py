@@ -84,6 +84,8 @@ def create_app(config: dict | None = None) -> Flask:
     from recognition.cli import laurel_cli
     from recognition.kudos.api import bp as kudos_api
     from recognition.kudos.views import bp as kudos_pages
+    from recognition.mentorship.api import bp as mentorship_api
+    from recognition.mentorship.views import bp as mentorship_pages
     from recognition.pages import bp as me_pages
     from recognition.problems import register_error_handlers
     from scoring.api import bp as scoring_api
@@ -98,12 +100,14 @@ def create_app(config: dict | None = None) -> Flask:
     headers.init_app(app)
     app.register_blueprint(me_pages)
     app.register_blueprint(admin_pages)
+    app.register_blueprint(mentorship_pages)
     register_error_handlers(app)
     app.register_blueprint(scoring_api)
     app.register_blueprint(people_api)
     app.register_blueprint(badges_api)
     app.register_blueprint(kudos_api)
     app.register_blueprint(kudos_pages)
+    app.register_blueprint(mentorship_api)
     app.register_blueprint(scoring_pages)
     app.cli.add_command(laurel_cli)
     return app

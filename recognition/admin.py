@@ -255,6 +255,7 @@ TARGET_UNITS = {
     "engagements_earned": "engagements on their shares",
     "kudos_given": "kudos given",
     "kudos_received": "kudos received",
+    "mentorships_completed": "mentorships completed as the mentor",
     "networks": "different networks shared on",
     "share_weeks": "ISO weeks in a row with a share",
 }

@@ -215,19 +215,22 @@ def worker(burst, fork):
 
 @laurel_cli.command("scheduler")
 def scheduler():
-    """Run the scheduler: the outbox relay every 30 s, the daily boards and tier review.
+    """Run the scheduler: the outbox relay every 30 s, the daily boards and tier review,
+    scheduled mentorship runs.
 
     Run exactly one, next to the workers (which run the jobs it enqueues).
     """
     from rq.cron import CronScheduler
 
     from recognition.kudos.jobs import register_kudos_jobs
+    from recognition.mentorship.jobs import register_mentorship_jobs
     from scoring.jobs import register_periodic_jobs, run_scheduler
 
     db.engine.dispose()
     cron = CronScheduler(connection=redis_connection())
     register_periodic_jobs(cron)
     register_kudos_jobs(cron)
+    register_mentorship_jobs(cron)
     click.echo(f"scheduler for queue {current_app.config['LAUREL_QUEUE']!r}", err=True)
     run_scheduler(cron)
 

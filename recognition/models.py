@@ -8,6 +8,18 @@ from recognition.kudos.models import (
     KudosReceipt,
     KudosSettingsVersion,
 )
+from recognition.mentorship.models import (
+    Bookmark,
+    ContentItem,
+    DraftPair,
+    MatchingRun,
+    MatchingSettings,
+    MenteeAsk,
+    MentorOffer,
+    Mentorship,
+    Topic,
+    Transition,
+)
 from recognition.people import Employee, Team
 from recognition.sessions import WebSession
 from recognition.tokens import ApiToken
@@ -28,8 +40,11 @@ from scoring.models import (
 __all__ = [
     "ApiToken",
     "BadgeAward",
+    "Bookmark",
+    "ContentItem",
     "DailyTotal",
     "DeadLetter",
+    "DraftPair",
     "Employee",
     "EmployeeScore",
     "Event",
@@ -40,11 +55,18 @@ __all__ = [
     "KudosReceipt",
     "KudosSettingsVersion",
     "LedgerGeneration",
+    "MatchingRun",
+    "MatchingSettings",
+    "MenteeAsk",
+    "MentorOffer",
+    "Mentorship",
     "Notification",
     "PendingEvent",
     "PersonProgress",
     "PointAward",
     "RulesetVersion",
     "Team",
+    "Topic",
+    "Transition",
     "WebSession",
 ]

@@ -79,6 +79,8 @@ BADGE_UNITS = {  # (kind, metric) -> singular, plural
     ("first", "kudos_given"): ("kudos given", "kudos given"),
     ("count", "kudos_received"): ("kudos received", "kudos received"),
     ("first", "kudos_received"): ("kudos received", "kudos received"),
+    ("count", "mentorships_completed"): ("mentorship completed", "mentorships completed"),
+    ("first", "mentorships_completed"): ("mentorship completed", "mentorships completed"),
     ("breadth", "networks"): ("network", "networks"),
     ("streak", "share_weeks"): ("week in a row", "weeks in a row"),
     ("period_points", None): ("point this week", "points this week"),

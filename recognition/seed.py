@@ -17,6 +17,7 @@ from flask import current_app
 
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db
+from recognition.mentorship.seed import seed_mentorship
 from recognition.people import EmployeeSchema, upsert_employee
 from recognition.tokens import create_token
 
@@ -156,6 +157,7 @@ def seed_demo(people: int = 200, days: int = 90, random_seed: int = 7) -> dict:
         list(db.session.scalars(select(Employee).order_by(Employee.id))), rng, utcnow()
     )
     rebuild_derived()
+    mentorship = seed_mentorship(rng)
 
     _, secret = create_token(TOKEN_SOURCE, TOKEN_SCOPES)
     teams = {m.team for m in members if m.team}
@@ -164,6 +166,7 @@ def seed_demo(people: int = 200, days: int = 90, random_seed: int = 7) -> dict:
         "people": len(members),
         "events": stored,
         "kudos": kudos["kudos"],
+        "mentorships": mentorship["mentorships"],
         "demo API token": secret,
     }
 

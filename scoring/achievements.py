@@ -21,7 +21,14 @@ from typing import Any
 from scoring.periods import week_start
 
 KINDS = ("first", "count", "period_points", "streak", "breadth", "manual")
-COUNT_METRICS = ("shares", "comments_earned", "engagements_earned", "kudos_given", "kudos_received")
+COUNT_METRICS = (
+    "shares",
+    "comments_earned",
+    "engagements_earned",
+    "kudos_given",
+    "kudos_received",
+    "mentorships_completed",
+)
 METRICS_BY_KIND: dict[str, tuple[str, ...]] = {
     "first": COUNT_METRICS,
     "count": COUNT_METRICS,
@@ -31,7 +38,7 @@ METRICS_BY_KIND: dict[str, tuple[str, ...]] = {
     "manual": (),
 }
 PERIODS_BY_KIND: dict[str, tuple[str, ...]] = {"period_points": ("week",)}
-FACT_KINDS = ("event", "kudos_given", "kudos_received", "kudos_reversed")
+FACT_KINDS = ("event", "kudos_given", "kudos_received", "kudos_reversed", "mentorships_completed")
 ENGAGEMENT_TYPES = ("reshare", "comment", "like", "click")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_SLUG_LENGTH = 64
@@ -49,6 +56,7 @@ _FIRST_TEXT = {
     "engagements_earned": "Earn your first engagement on a share",
     "kudos_given": "Give your first kudos",
     "kudos_received": "Receive your first kudos",
+    "mentorships_completed": "Complete a mentorship as a mentor",
 }
 _COUNT_TEXT = {
     "shares": ("Share once", "Share {n} times"),
@@ -59,6 +67,10 @@ _COUNT_TEXT = {
     ),
     "kudos_given": ("Give a kudos", "Give {n} kudos"),
     "kudos_received": ("Receive a kudos", "Receive {n} kudos"),
+    "mentorships_completed": (
+        "Complete a mentorship as a mentor",
+        "Complete {n} mentorships as a mentor",
+    ),
 }
 
 
@@ -369,6 +381,7 @@ class Stats:
     share_weeks: frozenset[dt.date] = frozenset()  # Mondays of ISO weeks with a share
     kudos_given: int = 0
     kudos_received: int = 0
+    mentorships_completed: int = 0  # as the mentor
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -379,6 +392,7 @@ class Stats:
             "share_weeks": [day.isoformat() for day in sorted(self.share_weeks)],
             "kudos_given": self.kudos_given,
             "kudos_received": self.kudos_received,
+            "mentorships_completed": self.mentorships_completed,
         }
 
     @classmethod
@@ -394,6 +408,7 @@ class Stats:
             share_weeks=frozenset(map(dt.date.fromisoformat, data.get("share_weeks", ()))),
             kudos_given=int(data.get("kudos_given", 0)),
             kudos_received=int(data.get("kudos_received", 0)),
+            mentorships_completed=int(data.get("mentorships_completed", 0)),
         )
 
 
@@ -401,7 +416,7 @@ class Stats:
 class Fact:
     """One thing that happened to the person, in scoring order."""
 
-    kind: str  # "event" | "kudos_given" | "kudos_received"
+    kind: str  # "event" | "kudos_given" | "kudos_received" | "mentorships_completed"
     event_type: str | None  # share | reshare | comment | like | click, for events
     network: str | None
     count: int  # engagements in the event; 1 for a kudos
@@ -418,6 +433,10 @@ def observe(stats: Stats, fact: Fact) -> Stats:
     if fact.kind == "kudos_reversed":
         # A reversal row's quantity is -1: it counts kudos_received down.
         return dataclasses.replace(stats, kudos_received=stats.kudos_received + fact.count)
+    if fact.kind == "mentorships_completed":
+        return dataclasses.replace(
+            stats, mentorships_completed=stats.mentorships_completed + fact.count
+        )
     if fact.kind != "event":
         raise ValueError(f"unknown fact kind {fact.kind!r}")
     if fact.event_type == "share":
@@ -438,6 +457,7 @@ def observe(stats: Stats, fact: Fact) -> Stats:
             weeks,
             stats.kudos_given,
             stats.kudos_received,
+            stats.mentorships_completed,
         )
     if fact.event_type not in ENGAGEMENT_TYPES:
         raise ValueError(f"unknown event type {fact.event_type!r}")
@@ -450,6 +470,7 @@ def observe(stats: Stats, fact: Fact) -> Stats:
         stats.share_weeks,
         stats.kudos_given,
         stats.kudos_received,
+        stats.mentorships_completed,
     )
 
 

@@ -37,7 +37,8 @@ from scoring.rules import Ruleset
 from scoring.rulesets import ensure_scoring_setup, live_scoring
 from scoring.storage import among, insert_many
 
-HUMAN_CAUSES = ("kudos", "nomination", "adjustment")  # the CHECK on point_awards.cause_type
+# The CHECK on point_awards.cause_type allows these besides "event".
+HUMAN_CAUSES = ("kudos", "nomination", "mentorship", "adjustment")
 _TOUCHED = "laurel_human_award_days"
 # Badge metrics a reversal can take back below a level's target.
 _REVERSIBLE = {"kudos_reversed": "kudos_received"}

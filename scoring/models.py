@@ -144,7 +144,9 @@ class PointAward(db.Model):
             "occurred_at",
             postgresql_include=["cause_type", "rule", "network", "quantity", "points", "capped"],
         ),
-        CheckConstraint("cause_type IN ('event', 'kudos', 'nomination', 'adjustment')", "cause"),
+        CheckConstraint(
+            "cause_type IN ('event', 'kudos', 'nomination', 'mentorship', 'adjustment')", "cause"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -39,13 +39,15 @@ def _url(rule, person) -> str:
             values[arg] = "no-such-job"
         elif arg.endswith("_id") or arg == "id":
             values[arg] = "1"
+        elif arg == "action":
+            values[arg] = "accept"
         else:
             values[arg] = "x"
     return rule.build(values)[1]
 
 
 def _least_role(rule) -> str:
-    admin = rule.endpoint.startswith("admin_pages.") or rule.rule.startswith("/admin/kudos")
+    admin = rule.endpoint.startswith("admin_pages.") or rule.rule.startswith("/admin/")
     return "admin" if admin else "employee"
 
 

@@ -97,6 +97,7 @@ def test_default_ruleset_parses_cleanly():
         "kudos-magnet",
         "generous-colleague",
         "recognised-advocate",
+        "mentor",
     ]
     sharer = badge("sharer")
     assert [(lv.level, lv.label, lv.target) for lv in sharer.levels] == [
@@ -310,6 +311,18 @@ def test_kudos_received_levels():
     assert earned_levels(magnet, Stats(kudos_received=100), 0) == {1, 2, 3}
 
 
+def test_the_mentor_badge_counts_completed_mentorships():
+    mentor = badge("mentor")
+    assert earned_levels(mentor, Stats(), 0) == set()
+    completed = observe(Stats(shares=3), Fact("mentorships_completed", None, None, 1, MONDAY, 0))
+    assert completed.mentorships_completed == 1 and completed.shares == 3
+    assert earned_levels(mentor, completed, 0) == {1}
+    # An event after it keeps the count.
+    after = observe(completed, Fact("event", "share", "linkedin", 1, MONDAY, 10))
+    assert after.mentorships_completed == 1
+    assert Stats.from_json(after.to_json()) == after
+
+
 def test_manual_badges_are_never_awarded_automatically():
     everything = Stats(
         shares=10**6,
@@ -319,6 +332,7 @@ def test_manual_badges_are_never_awarded_automatically():
         share_weeks=weeks(*range(200)),
         kudos_given=10**6,
         kudos_received=10**6,
+        mentorships_completed=10**6,
     )
     assert earned_levels(badge("recognised-advocate"), everything, 10**6) == set()
     awarded = {slug for slug, _ in awards_for(everything, week_points=10**6)}
@@ -399,7 +413,7 @@ def badge_errors(change) -> dict[str, list[str]]:
         (lambda b: b[7].pop("name"), "badges[7].name"),
         (lambda b: b[7].update(descripton="typo"), "badges[7].descripton"),
         (lambda b: b[8].update(levels=[]) or b[8].pop("target"), "badges[8].levels"),
-        (lambda b: b.append("sharer"), "badges[10]"),
+        (lambda b: b.append("sharer"), f"badges[{len(BADGES)}]"),
     ],
 )
 def test_invalid_badge_names_the_path(change, path):

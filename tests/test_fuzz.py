@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 from recognition.admin import _sections
 from recognition.extensions import db
 from recognition.kudos import service as kudos_service
+from recognition.mentorship import service as mentorship
 from recognition.tokens import create_token
 from scoring import badges
 from scoring.rules import load_default_document
@@ -229,6 +230,25 @@ ROUTES: dict[str, Fuzz] = {
     "kudos_api.get_flags": Fuzz(),
     "scoring_api.get_dead_letters": Fuzz(),
     "scoring_api.retry_dead_letter": Fuzz(path={"dead_letter_id": ("1", "2")}),
+    "mentorship_api.put_content": Fuzz(
+        path={"content_id": ("post-1", "x" * 201)},
+        json={"title": "A video", "url": "https://example.com/v", "topics": ["Video"]},
+    ),
+    "mentorship_api.get_profile": Fuzz(query=("employee_id",)),
+    "mentorship_api.put_profile": Fuzz(
+        query=("employee_id",),
+        json={
+            "offer": {"topics": ["Video"], "capacity": 2, "open": True},
+            "ask": {"topics": ["Video"], "goal": "grow", "bookmarks": ["E1"]},
+        },
+    ),
+    "mentorship_api.start_run": Fuzz(json={"mode": "best_fit"}),
+    "mentorship_api.get_run": Fuzz(path={"run_id": ("1", "2")}),
+    "mentorship_api.publish_run": Fuzz(path={"run_id": ("1", "2")}),
+    "mentorship_api.list_pairs": Fuzz(query=("employee_id", "state")),
+    "mentorship_api.act_on_pair": Fuzz(
+        path={"pair_id": ("1", "2"), "action": ("accept", "cancel")}, json={"employee_id": "E1"}
+    ),
     # pages
     "me_pages.me": Fuzz(query=("known",)),
     "me_pages.profile": Fuzz(path=PERSON),
@@ -280,6 +300,23 @@ ROUTES: dict[str, Fuzz] = {
     "admin_pages.retry_dead_letter": Fuzz(path={"dead_letter_id": ("1", "2")}, form=()),
     "admin_pages.create_api_token": Fuzz(form=("source", "scopes")),
     "admin_pages.revoke_api_token": Fuzz(path={"token_id": ("1", "2")}, form=("confirmed",)),
+    "mentorship_pages.index": Fuzz(query=("topic",)),
+    "mentorship_pages.save_offer": Fuzz(form=("topics", "capacity", "paused", "withdraw")),
+    "mentorship_pages.save_ask": Fuzz(form=("topics", "goal", "prefers_other_team", "withdraw")),
+    "mentorship_pages.bookmark": Fuzz(form=("mentor_id", "topic")),
+    "mentorship_pages.act": Fuzz(
+        path={"pair_id": ("1", "2"), "action": ("accept", "decline")}, form=()
+    ),
+    "mentorship_pages.admin": Fuzz(),
+    "mentorship_pages.add_topic": Fuzz(form=("name",)),
+    "mentorship_pages.remove_topic": Fuzz(path={"topic_id": ("1", "2")}, form=()),
+    "mentorship_pages.save_settings": Fuzz(
+        form=("mode", "schedule", "min_tier", "auto_publish", "offered", "tier_gap", "bookmark")
+    ),
+    "mentorship_pages.start_run": Fuzz(form=("mode",)),
+    "mentorship_pages.run": Fuzz(path={"run_id": ("1", "2")}, query=("poll",)),
+    "mentorship_pages.drop_pair": Fuzz(path={"run_id": ("1", "2"), "pair_id": ("1", "2")}, form=()),
+    "mentorship_pages.publish": Fuzz(path={"run_id": ("1", "2")}, form=()),
     "auth.sign_in_page": Fuzz(query=("next",)),
     "auth.demo_sign_in": Fuzz(query=("next", "q", "role")),
     "auth.demo_sign_in_post": Fuzz(form=("employee_id", "next")),
@@ -446,6 +483,7 @@ def world(app, client, freeze_time):
     ensure_scoring_setup()
     admin = add_person("E1", role="admin")
     colleague = add_person("E2", manager_id="E1")
+    mentorship.add_topic("Video")
     award = badges.award_manual(admin, "recognised-advocate", by="fuzz")
     kudos_service.give(
         kudos_service.GiveRequest(admin.id, (colleague.id,), "Thanks a lot!", points=5)

@@ -24,6 +24,8 @@ EVERYONE = [
     "/notifications",
     "/settings",
     "/badges/sharer/2",
+    "/mentorship",
+    "/mentorship?topic=2",
     "/no-such-page",
 ]
 PAGES = {
@@ -36,6 +38,9 @@ PAGES = {
         "/admin/rules",
         "/admin/rules/versions/1",
         "/admin/tokens",
+        "/admin/mentorship",
+        "/admin/mentorship/runs/1",
+        "/admin/mentorship/runs/2",
     ],
 }
 SIGNED_OUT = ["/demo/sign-in", "/demo/sign-in?q=nobody-at-all", "/badges/first-share/1", "/nope"]
