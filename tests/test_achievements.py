@@ -585,7 +585,7 @@ facts = st.one_of(
     ),
     st.builds(
         Fact,
-        kind=st.sampled_from(["kudos_given", "kudos_received"]),
+        kind=st.sampled_from(["kudos_given", "kudos_received", "mentorships_completed"]),
         event_type=st.none(),
         network=st.none(),
         count=st.just(1),
