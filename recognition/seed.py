@@ -119,10 +119,6 @@ def seed_demo(people: int = 200, days: int = 90, random_seed: int = 7) -> dict:
         raise ValueError("a demo organisation needs at least one person")
     if days < 1:
         raise ValueError("a demo needs at least one day of events")
-    from sqlalchemy import select
-
-    from recognition.kudos.seed import seed_kudos
-    from recognition.people import Employee
     from scoring.events import ingest
     from scoring.ledger import Target, org_today, rebuild_derived, score_events
     from scoring.progress import backfill_history
@@ -152,20 +148,11 @@ def seed_demo(people: int = 200, days: int = 90, random_seed: int = 7) -> dict:
     begin_write(db.session)
     backfill_history(live.generation, live.ruleset, org_today())
     db.session.commit()
-    kudos = seed_kudos(
-        list(db.session.scalars(select(Employee).order_by(Employee.id))), rng, utcnow()
-    )
     rebuild_derived()
 
     _, secret = create_token(TOKEN_SOURCE, TOKEN_SCOPES)
     teams = {m.team for m in members if m.team}
-    return {
-        "teams": len(teams),
-        "people": len(members),
-        "events": stored,
-        "kudos": kudos["kudos"],
-        "demo API token": secret,
-    }
+    return {"teams": len(teams), "people": len(members), "events": stored, "demo API token": secret}
 
 
 def _organisation(rng: random.Random, size: int) -> list[Member]:
