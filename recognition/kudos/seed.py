@@ -99,7 +99,8 @@ def seed_kudos(people: list[Employee], rng: random.Random, now: dt.datetime) -> 
                         message=rng.choice(MESSAGES),
                         value=rng.choice((None, *settings.values)),
                         points=points,
-                    )
+                    ),
+                    refresh=False,  # the seed rebuilds every board at the end
                 )
                 made += 1
             except service.KudosRefused:

@@ -162,10 +162,11 @@ def allowance(person: Employee, settings: rules.Settings | None = None) -> Allow
 # --- give ---------------------------------------------------------------------
 
 
-def give(request: GiveRequest) -> tuple[Kudos, bool]:
+def give(request: GiveRequest, refresh: bool = True) -> tuple[Kudos, bool]:
     """Give a kudos; returns it and whether it is new (False: the same key was used
     before with the same body). KudosRefused on a broken rule, status 409 when the
-    key was used with another body."""
+    key was used with another body. `refresh=False` leaves the boards to a rebuild
+    that follows (the demo seed)."""
     settings = current_settings()
     fingerprint = request.fingerprint()
     for _attempt in range(3):
@@ -188,7 +189,8 @@ def give(request: GiveRequest) -> tuple[Kudos, bool]:
         except BaseException:
             db.session.rollback()
             raise
-        refresh_after_awards(people)
+        if refresh:
+            refresh_after_awards(people)
         return kudos, True
     raise KudosRefused({"_schema": ["busy; try again"]}, 409)
 
