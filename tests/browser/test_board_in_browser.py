@@ -47,10 +47,11 @@ def test_back_and_forward_keep_the_tab_and_the_board_in_step(page, demo_org):
 
 @pytest.fixture
 def bigger_org(app):
-    """A demo organisation with more than 25 people on its all-time board."""
+    """A demo organisation with more than 25 people on its all-time board, and no more
+    than 50 (one "show more" shows them all)."""
     from recognition.seed import seed_demo
 
-    summary = seed_demo(people=70, days=14)
+    summary = seed_demo(people=45, days=14)
     db.session.remove()
     return summary
 

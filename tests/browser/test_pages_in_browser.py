@@ -76,7 +76,7 @@ def test_each_role_signs_in_on_the_demo_page_and_lands_on_me(page, demo_org, rol
     sign_in_as(page, role)
     expect(page).to_have_url(re.compile(r"/$"))
     nav = page.get_by_role("navigation", name="Main")
-    expect(nav.get_by_role("link", name="Me")).to_be_visible()
+    expect(nav.get_by_role("link", name="Me", exact=True)).to_be_visible()
     admin_link = nav.get_by_role("link", name="Admin")
     if role == "admin":
         expect(admin_link).to_be_visible()
