@@ -32,7 +32,7 @@ from scoring.ledger import (
 )
 from scoring.models import BadgeAward, DailyTotal, EmployeeScore, PointAward
 from scoring.periods import local_day, week_start, window_for
-from scoring.progress import AchievementTracker
+from scoring.progress import UNDONE_BY, AchievementTracker
 from scoring.rules import Ruleset
 from scoring.rulesets import ensure_scoring_setup, live_scoring
 from scoring.storage import among, insert_many
@@ -177,7 +177,7 @@ def _revoke_unmet(
         if target is not None and value < target:
             award.revoked_at = utcnow()
             award.revoked_reason = f"kudos reversed: {reason}"[:1000]
-            award.revoked_by = "kudos review"
+            award.revoked_by = UNDONE_BY
     db.session.flush()
 
 
@@ -236,7 +236,7 @@ def carry_over_human_awards(old: int, gen: int, rules: Ruleset) -> int:
     persons = sorted(by_person)
     for start in range(0, len(persons), 1000):
         chunk = persons[start : start + 1000]
-        tracker = AchievementTracker(gen, rules, chunk, defaultdict(int))
+        tracker = AchievementTracker(gen, rules, chunk, _event_week_points(gen, chunk, by_person))
         for person in chunk:
             for row in by_person[person]:
                 tracker.observe(
@@ -247,3 +247,29 @@ def carry_over_human_awards(old: int, gen: int, rules: Ruleset) -> int:
                 )
         tracker.save(org_today(), notify=False)
     return result.rowcount or 0
+
+
+def _event_week_points(gen: int, persons: list[int], by_person) -> defaultdict:
+    """(person, Monday) -> the week's event points in `gen`, for the weeks these
+    people's human facts land in: the daily rollup holds only event points while
+    the re-score replays, and a weekly-points badge judges a fact by its whole week."""
+    weeks = {(p, week_start(row.local_day)) for p in persons for row in by_person[p]}
+    points: defaultdict = defaultdict(int)
+    if not weeks:
+        return points
+    first = min(monday for _, monday in weeks)
+    end = max(monday for _, monday in weeks) + dt.timedelta(days=7)
+    d = DailyTotal
+    rows = db.session.execute(
+        select(d.employee_id, d.local_day, d.points).where(
+            d.generation == gen,
+            among(d.employee_id, persons),
+            d.local_day >= first,
+            d.local_day < end,
+        )
+    )
+    for person, day, day_points in rows:
+        week = (person, week_start(day))
+        if week in weeks:
+            points[week] += day_points
+    return points

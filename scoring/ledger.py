@@ -13,8 +13,10 @@ import datetime as dt
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import BigInteger, and_, case, cast, delete, exists, func, insert, select
@@ -104,6 +106,7 @@ class Target:
 
 
 _UNORDERED = float("inf")
+T = TypeVar("T")
 
 
 class GenerationSwitched(RuntimeError):
@@ -113,15 +116,31 @@ class GenerationSwitched(RuntimeError):
 def score_events(event_ids: list[int], target: Target | None = None) -> ScoreResult:
     """Score these events exactly once; safe to run twice or beside another worker."""
     ensure_scoring_setup()
+    ids = sorted(set(event_ids))
+
+    def work() -> ScoreResult:
+        run = target
+        if run is None:
+            live = live_scoring()
+            run = Target(live.generation, live.ruleset, live=True)
+        return _score_events(ids, run)
+
+    return in_write_transaction(work)
+
+
+def in_write_transaction(work: Callable[[], T], retry_on: tuple[type[Exception], ...] = ()) -> T:
+    """Run `work` in a write transaction of its own and commit it.
+
+    When a re-score goes live meanwhile (`GenerationSwitched`), or on one of
+    `retry_on`, everything is rolled back and `work` runs again, up to three
+    times; after that `GenerationSwitched` reaches the caller. Any other error
+    rolls back and propagates.
+    """
     for _attempt in range(3):
         begin_write(db.session)
         try:
-            run = target
-            if run is None:
-                live = live_scoring()
-                run = Target(live.generation, live.ruleset, live=True)
-            result = _score_events(sorted(set(event_ids)), run)
-        except GenerationSwitched:
+            result = work()
+        except (GenerationSwitched, *retry_on):
             db.session.rollback()
             continue
         except BaseException:
@@ -129,7 +148,7 @@ def score_events(event_ids: list[int], target: Target | None = None) -> ScoreRes
             raise
         db.session.commit()
         return result
-    raise GenerationSwitched("generations kept switching; the job will be retried")
+    raise GenerationSwitched("generations kept switching; try again")
 
 
 def _score_events(

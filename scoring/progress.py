@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from recognition.extensions import db
 from scoring.achievements import (
@@ -34,6 +34,10 @@ TIER_WINDOW_DAYS = 90
 # A badge completed by an event older than this (a backfill, a late import)
 # is awarded quietly: people are told about what they did lately, not flooded.
 NOTIFY_WITHIN = dt.timedelta(days=14)
+# Who revokes a badge level when a reversal takes its count back below target.
+# Such a level is earned again by the next fact that meets the target; a
+# revocation by an admin is final.
+UNDONE_BY = "kudos review"
 
 
 @dataclass
@@ -58,7 +62,7 @@ class AchievementTracker:
         self.gen = gen
         self.rules = rules
         self.progress = load_progress(gen, person_ids)
-        self.held = held_badges(gen, person_ids)
+        self.held, self.undone = held_badges(gen, person_ids)
         self.week_points = week_points
         self.awarded: list[dict] = []
         self.touched: set[int] = set()
@@ -96,14 +100,47 @@ class AchievementTracker:
         metrics after this batch) saves a read when the caller already has them."""
         insert_many(
             BadgeAward.__table__,
-            self.awarded,
+            [a for a in self.awarded if _key(a) not in self.undone],
             conflict=("generation", "employee_id", "badge", "level"),
         )
+        for award in (a for a in self.awarded if _key(a) in self.undone):
+            _earn_again(award)
         promoted = update_tiers(self.gen, self.rules, self.progress, self.touched, today, metrics)
         save_progress(self.gen, {p: self.progress[p] for p in self.touched})
         if notify:
             notify_badges(self.rules, self.awarded)
             notify_tiers(self.rules, promoted)
+
+
+def _key(award: dict) -> tuple[int, str, int]:
+    return award["employee_id"], award["badge"], award["level"]
+
+
+def _earn_again(award: dict) -> None:
+    """A level a reversal took back is earned again: the same row gets the new
+    moment, cause and assertion id, so the earlier assertion no longer resolves."""
+    b = BadgeAward
+    db.session.execute(
+        update(b)
+        .where(
+            b.generation == award["generation"],
+            b.employee_id == award["employee_id"],
+            b.badge == award["badge"],
+            b.level == award["level"],
+            b.revoked_by == UNDONE_BY,
+        )
+        .values(
+            earned_at=award["earned_at"],
+            cause_type=award["cause_type"],
+            cause_id=award["cause_id"],
+            ruleset_version=award["ruleset_version"],
+            assertion_id=award["assertion_id"],
+            revoked_at=None,
+            revoked_reason=None,
+            revoked_by=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def load_progress(gen: int, person_ids) -> dict[int, _Progress]:
@@ -139,17 +176,28 @@ def save_progress(gen: int, progress: dict[int, _Progress]) -> None:
     )
 
 
-def held_badges(gen: int, person_ids) -> dict[int, set[tuple[str, int]]]:
-    """Badge levels a person holds or held: a revoked level is not earned again."""
+def held_badges(
+    gen: int, person_ids
+) -> tuple[dict[int, set[tuple[str, int]]], set[tuple[int, str, int]]]:
+    """Badge levels a person holds or held, and those a reversal took back.
+
+    A level an admin revoked counts as held, so it is not earned again; one a
+    reversal took back (`UNDONE_BY`) does not, so the next fact can earn it.
+    """
     held: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    undone: set[tuple[int, str, int]] = set()
+    b = BadgeAward
     rows = read(
-        select(BadgeAward.employee_id, BadgeAward.badge, BadgeAward.level).where(
-            BadgeAward.generation == gen, among(BadgeAward.employee_id, person_ids)
+        select(b.employee_id, b.badge, b.level, b.revoked_at, b.revoked_by).where(
+            b.generation == gen, among(b.employee_id, person_ids)
         )
     )
-    for person, badge, level in rows:
-        held[person].add((badge, level))
-    return held
+    for person, badge, level, revoked_at, revoked_by in rows:
+        if revoked_at is not None and revoked_by == UNDONE_BY:
+            undone.add((person, badge, level))
+        else:
+            held[person].add((badge, level))
+    return held, undone
 
 
 def tier_window(today: dt.date) -> tuple[dt.date, dt.date]:

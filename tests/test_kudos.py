@@ -243,6 +243,45 @@ def test_reversal_takes_back_a_kudos_received_badge(app, people):
     assert "kudos-magnet" in _badges(receiver)
     service.reverse(made[-1].id, "duplicate", by="admin@example.com")
     assert "kudos-magnet" not in _badges(receiver)
+    # The next kudos meets the target again and earns the level back.
+    _give(add_person("G-late"), [receiver])
+    assert "kudos-magnet" in _badges(receiver)
+    [row] = db.session.scalars(
+        select(BadgeAward).where(
+            BadgeAward.employee_id == receiver.id, BadgeAward.badge == "kudos-magnet"
+        )
+    ).all()
+    assert row.revoked_at is None and row.assertion_id
+
+
+def test_a_badge_an_admin_revoked_is_not_earned_again_by_kudos(app, people):
+    from scoring.badges import revoke_badge
+
+    magnet = {b.slug: b for b in live_scoring().ruleset.badges}["kudos-magnet"]
+    receiver = people[0]
+    for i in range(magnet.levels[0].target):
+        _give(add_person(f"H{i}"), [receiver])
+    award = db.session.scalar(
+        select(BadgeAward).where(
+            BadgeAward.employee_id == receiver.id, BadgeAward.badge == "kudos-magnet"
+        )
+    )
+    revoke_badge(award.assertion_id, "gamed", by="admin@example.com")
+    _give(add_person("H-late"), [receiver])
+    assert "kudos-magnet" not in _badges(receiver)
+
+
+def test_a_reversal_gives_the_points_back_to_the_allowance_and_pair_cap(people):
+    a, b, c, _ = people
+    kudos, _ = _give(a, [b, c], points=25)
+    assert service.allowance(a).left == 50
+    _give(a, [b], points=25)
+    assert "pair cap" in _refused(a, [b], points=5)["points"][0]
+    service.reverse(kudos.id, "sent by mistake", by="admin@example.com")
+    assert service.allowance(a).left == 75
+    # The pair cap has room for b again, and c's pair is back to nothing used.
+    _give(a, [b], points=25)
+    assert service.allowance(a).left == 50
 
 
 @pytest.mark.skipif(BACKEND != "server", reason="SQLite serialises every writer")
@@ -310,3 +349,32 @@ def test_gives_both_ways_at_once_do_not_deadlock(app, people):
         t.join()
     assert errors == []
     assert (_points(a), _points(b)) == (15, 15)
+
+
+def test_kudos_points_count_towards_the_weekly_points_badge_after_a_rescore(client, people, work):
+    """80 event points and 20 kudos points in one week earn Centurion (100 a week),
+    live and after a re-score, whichever came first."""
+    from tests.helpers import event, token
+
+    early, late = people[0], people[1]
+    giver = add_person("W-giver")
+    _give(giver, [early], points=20)
+    shares = [
+        event(
+            p.external_id,
+            f"2026-03-{day:02d}T{9 + i:02d}:00:00+00:00",
+            content_id=f"c-{p.id}-{day}-{i}",
+        )
+        for p in (early, late)
+        for day, count in ((9, 5), (10, 3))
+        for i in range(count)
+    ]
+    resp = client.post("/api/v1/events", json={"events": shares}, headers=token())
+    assert resp.status_code == 202, resp.get_json()
+    work()
+    _give(giver, [late], points=20)
+    db.session.expire_all()
+    assert "centurion" in _badges(early) and "centurion" in _badges(late)
+    rescore(live_scoring().ruleset.version)
+    db.session.expire_all()
+    assert "centurion" in _badges(early) and "centurion" in _badges(late)

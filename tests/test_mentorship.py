@@ -356,3 +356,26 @@ def test_a_completed_mentorship_writes_one_ledger_fact_and_earns_the_mentor_badg
     )
     db.session.commit()
     assert db.session.query(PointAward).filter_by(cause_type="mentorship").count() == 1
+
+
+def test_a_completed_mentorship_keeps_its_fact_and_badge_through_a_rescore(client, work, org):
+    from scoring.models import BadgeAward, PointAward
+    from scoring.rescore import rescore
+
+    offer(client, "M1", ["Video"], capacity=2)
+    ask(client, "T1", ["Video"])
+    publish(client, run(client, work)["id"])
+    [proposal] = pairs(client, "T1")
+    for action, who in (("accept", "M1"), ("accept", "T1"), ("complete", "T1")):
+        assert act(client, proposal["id"], action, who).status_code == 200
+    rescore(live_scoring().ruleset.version)
+    db.session.expire_all()
+    gen = live_scoring().generation
+    [row] = db.session.query(PointAward).filter_by(generation=gen, cause_type="mentorship").all()
+    assert (row.employee_id, row.cause_id) == (org["M1"].id, proposal["id"])
+    [badge] = db.session.query(BadgeAward).filter_by(generation=gen, badge="mentor").all()
+    assert badge.employee_id == org["M1"].id and badge.revoked_at is None
+    progress = (
+        db.session.query(PersonProgress).filter_by(generation=gen, employee_id=org["M1"].id).one()
+    )
+    assert progress.stats["mentorships_completed"] == 1

@@ -31,7 +31,7 @@ from recognition.kudos.models import (
 )
 from recognition.people import Employee
 from scoring.human_awards import lock_for_awards, record_award, refresh_after_awards
-from scoring.ledger import GenerationSwitched
+from scoring.ledger import GenerationSwitched, in_write_transaction
 from scoring.models import Event
 from scoring.progress import notify
 from scoring.storage import insert_many
@@ -169,30 +169,25 @@ def give(request: GiveRequest, refresh: bool = True) -> tuple[Kudos, bool]:
     that follows (the demo seed)."""
     settings = current_settings()
     fingerprint = request.fingerprint()
-    for _attempt in range(3):
-        begin_write(db.session)
-        try:
-            existing = _by_key(request)
-            if existing is not None:
-                db.session.commit()
-                if existing.request_hash != fingerprint:
-                    raise KudosRefused(
-                        {"idempotency_key": ["already used for a different kudos"]}, 409
-                    )
-                return existing, False
-            kudos, people = _give(request, settings, fingerprint)
-            db.session.commit()
-        except (GenerationSwitched, IntegrityError):
-            # A re-score switched, or the same key raced in: look again.
-            db.session.rollback()
-            continue
-        except BaseException:
-            db.session.rollback()
-            raise
-        if refresh:
-            refresh_after_awards(people)
-        return kudos, True
-    raise KudosRefused({"_schema": ["busy; try again"]}, 409)
+
+    def work() -> tuple[Kudos, list[int] | None]:
+        existing = _by_key(request)
+        if existing is not None:
+            return existing, None
+        return _give(request, settings, fingerprint)
+
+    try:
+        # IntegrityError: the same key raced in; the retry finds that kudos.
+        kudos, people = in_write_transaction(work, retry_on=(IntegrityError,))
+    except GenerationSwitched:
+        raise KudosRefused({"_schema": ["busy; try again"]}, 409) from None
+    if people is None:
+        if kudos.request_hash != fingerprint:
+            raise KudosRefused({"idempotency_key": ["already used for a different kudos"]}, 409)
+        return kudos, False
+    if refresh:
+        refresh_after_awards(people)
+    return kudos, True
 
 
 def _by_key(request: GiveRequest) -> Kudos | None:
@@ -432,47 +427,70 @@ def reaction_counts(kudos_ids) -> dict[int, int]:
 
 def reverse(kudos_id: int, reason: str, by: str) -> Kudos:
     """Reverse a kudos: reversal rows in the ledger (never a deletion); totals, boards
-    and kudos badges follow. KudosRefused (409) if it is reversed already."""
+    and kudos badges follow, and the points go back to the giver's allowance for
+    that month. KudosRefused (409) if it is reversed already."""
     reason = (reason or "").strip()
     if not reason or len(reason) > 300:
         raise KudosRefused({"reason": ["give a reason of 1 to 300 characters"]})
-    for _attempt in range(3):
-        begin_write(db.session)
-        try:
-            kudos = db.session.scalar(select(Kudos).where(Kudos.id == kudos_id).with_for_update())
-            if kudos is None:
-                raise KudosNotFound(kudos_id)
-            if kudos.reversed_at is not None:
-                raise KudosRefused({"kudos": ["already reversed"]}, 409)
-            kudos.reversed_at = utcnow()
-            kudos.reversed_reason = reason
-            kudos.reversed_by = by
-            receipts = db.session.scalars(
-                select(KudosReceipt).where(KudosReceipt.kudos_id == kudos.id)
-            ).all()
-            lock_for_awards([r.receiver_id for r in receipts])
-            for receipt in receipts:
-                # Dated as the kudos, so the periods it counted in lose it again.
-                record_award(
-                    employee_id=receipt.receiver_id,
-                    cause_type="kudos",
-                    cause_id=receipt.id,
-                    rule="kudos_reversed",
-                    points=-receipt.points,
-                    quantity=-1,
-                    occurred_at=kudos.created_at,
-                    reason=f"Kudos reversed: {reason}",
-                )
-            db.session.commit()
-        except GenerationSwitched:
-            db.session.rollback()
-            continue
-        except BaseException:
-            db.session.rollback()
-            raise
-        refresh_after_awards([r.receiver_id for r in receipts])
-        return kudos
-    raise KudosRefused({"_schema": ["busy; try again"]}, 409)
+
+    def work() -> tuple[Kudos, list[int]]:
+        kudos = db.session.scalar(select(Kudos).where(Kudos.id == kudos_id).with_for_update())
+        if kudos is None:
+            raise KudosNotFound(kudos_id)
+        if kudos.reversed_at is not None:
+            raise KudosRefused({"kudos": ["already reversed"]}, 409)
+        kudos.reversed_at = utcnow()
+        kudos.reversed_reason = reason
+        kudos.reversed_by = by
+        receipts = db.session.scalars(
+            select(KudosReceipt).where(KudosReceipt.kudos_id == kudos.id)
+        ).all()
+        _refund(kudos, receipts)
+        lock_for_awards([r.receiver_id for r in receipts])
+        for receipt in receipts:
+            # Dated as the kudos, so the periods it counted in lose it again.
+            record_award(
+                employee_id=receipt.receiver_id,
+                cause_type="kudos",
+                cause_id=receipt.id,
+                rule="kudos_reversed",
+                points=-receipt.points,
+                quantity=-1,
+                occurred_at=kudos.created_at,
+                reason=f"Kudos reversed: {reason}",
+            )
+        return kudos, [r.receiver_id for r in receipts]
+
+    try:
+        kudos, receivers = in_write_transaction(work)
+    except GenerationSwitched:
+        raise KudosRefused({"_schema": ["busy; try again"]}, 409) from None
+    refresh_after_awards(receivers)
+    return kudos
+
+
+def _refund(kudos: Kudos, receipts) -> None:
+    """Give a reversed kudos' points back to its giver's allowance and pair limits
+    for the month it was given in (a past month's allowance has lapsed anyway)."""
+    total = sum(r.points for r in receipts)
+    if not total:
+        return
+    a, p = KudosAllowance, KudosPair
+    db.session.execute(
+        update(a)
+        .where(a.giver_id == kudos.giver_id, a.month == kudos.month)
+        .values(given=a.given - total)
+        .execution_options(synchronize_session=False)
+    )
+    for r in receipts:
+        db.session.execute(
+            update(p)
+            .where(
+                p.giver_id == kudos.giver_id, p.receiver_id == r.receiver_id, p.month == kudos.month
+            )
+            .values(points=p.points - r.points)
+            .execution_options(synchronize_session=False)
+        )
 
 
 # --- reading ----------------------------------------------------------------------

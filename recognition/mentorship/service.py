@@ -34,6 +34,7 @@ from recognition.mentorship.models import (
 )
 from recognition.people import Employee
 from scoring.human_awards import record_award
+from scoring.ledger import in_write_transaction
 from scoring.models import Event, PersonProgress
 from scoring.rulesets import live_scoring
 
@@ -767,11 +768,13 @@ def transition(mentorship_id: int, action: str, actor: Employee) -> Mentorship:
     either side ends it once accepted). Anything else is refused (409)."""
     if action not in TRANSITIONS:
         raise NotFound(f"No action {action!r}; choose from {', '.join(ACTIONS)}.")
-    begin_write(db.session)
+    return in_write_transaction(lambda: _transition(mentorship_id, action, actor))
+
+
+def _transition(mentorship_id: int, action: str, actor: Employee) -> Mentorship:
     query = select(Mentorship).where(Mentorship.id == mentorship_id).with_for_update()
     mentorship = db.session.scalar(query)
     if mentorship is None:
-        db.session.rollback()
         raise NotFound(f"No mentorship with id {mentorship_id}.")
     side = (
         "mentor"
@@ -781,17 +784,14 @@ def transition(mentorship_id: int, action: str, actor: Employee) -> Mentorship:
         else None
     )
     if side is None:
-        db.session.rollback()
         raise Forbidden("Only the mentor and the mentee act on their mentorship.")
     step = TRANSITIONS[action].get(mentorship.state)
     if step is None:
         state = mentorship.state
-        db.session.rollback()
         raise Conflict(f"A {state} mentorship cannot be {_past(action)}.")
     to_state, who = step
     if who != "either" and who != side:
         state = mentorship.state
-        db.session.rollback()
         raise Conflict(f"Only the {who} can {action} a {state} mentorship.")
     now = utcnow()
     mentorship.transitions.append(
@@ -812,7 +812,6 @@ def transition(mentorship_id: int, action: str, actor: Employee) -> Mentorship:
             occurred_at=now,
             reason="mentorship completed",
         )
-    db.session.commit()
     return mentorship
 
 
