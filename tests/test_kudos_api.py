@@ -150,6 +150,7 @@ def test_admin_reverse_and_flags(client, org):
         ),
         ("post", "/api/v1/kudos/1/reactions", {"employee_id": "E3"}),
         ("delete", "/api/v1/kudos/1/reactions", {"employee_id": "E3"}),
+        ("post", "/api/v1/kudos/1/comments", {"employee_id": "E3", "message": "Yes!"}),
         ("post", "/api/v1/admin/kudos/1/reverse", {"reason": "nope"}),
     ],
 )
@@ -166,6 +167,51 @@ def test_every_write_needs_its_scope(client, org, method, path, body):
 
 
 def test_reads_need_a_token(client, org):
-    for path in ("/api/v1/kudos", "/api/v1/employees/E1/allowance", "/api/v1/admin/kudos/flags"):
+    for path in (
+        "/api/v1/kudos",
+        "/api/v1/kudos/1/comments",
+        "/api/v1/employees/E1/allowance",
+        "/api/v1/admin/kudos/flags",
+    ):
         assert client.get(path).status_code == 401
     assert client.get("/api/v1/admin/kudos/flags", headers=org["read"]).status_code == 403
+
+
+def test_comments_one_level_with_the_text_rules(client, org):
+    kudos_id = _give(client, org["write"]).get_json()["id"]
+    url = f"/api/v1/kudos/{kudos_id}/comments"
+    r = client.post(
+        url, json={"employee_id": "E3", "message": "  Well deserved  "}, headers=org["write"]
+    )
+    assert r.status_code == 201
+    body = r.get_json()
+    assert (body["kudos_id"], body["message"], body["author"]["employee_id"]) == (
+        kudos_id,
+        "Well deserved",
+        "E3",
+    )
+    for message, rule in (("   ", "write something"), ("x" * 501, "at most 500 characters")):
+        r = client.post(url, json={"employee_id": "E3", "message": message}, headers=org["write"])
+        assert r.status_code == 422 and r.get_json()["errors"] == {"message": [rule]}
+    r = client.post(url, json={"employee_id": "NOPE", "message": "Hi"}, headers=org["write"])
+    assert r.status_code == 422 and "employee_id" in r.get_json()["errors"]
+    r = client.post(
+        url, json={"employee_id": "E3", "message": "Hi", "parent": 1}, headers=org["write"]
+    )
+    assert r.status_code == 422  # one level: a comment has no parent
+    listed = client.get(url, headers=org["read"]).get_json()
+    assert [c["message"] for c in listed["items"]] == ["Well deserved"]
+    feed = client.get("/api/v1/kudos", headers=org["read"]).get_json()
+    assert feed["items"][0]["comments"] == 1
+    assert client.get("/api/v1/kudos/999/comments", headers=org["read"]).status_code == 404
+    r = client.post(
+        "/api/v1/kudos/999/comments",
+        json={"employee_id": "E3", "message": "Hi"},
+        headers=org["write"],
+    )
+    assert r.status_code == 404
+    client.post(
+        f"/api/v1/admin/kudos/{kudos_id}/reverse", json={"reason": "dup"}, headers=org["admin"]
+    )
+    r = client.post(url, json={"employee_id": "E3", "message": "Hi"}, headers=org["write"])
+    assert r.status_code == 409

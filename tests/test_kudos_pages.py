@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from recognition.extensions import db
 from recognition.kudos import service
 from recognition.kudos.models import Kudos, KudosSettingsVersion
-from scoring.models import Event
+from scoring.models import Event, Notification
 from tests.helpers import add_person, sign_in
 
 NOW = "2026-03-10T12:00:00+00:00"
@@ -169,6 +169,7 @@ def test_signed_out_writes_go_to_sign_in(client, org):
     for path in (
         "/kudos/give",
         "/kudos/1/reaction",
+        "/kudos/1/comments",
         "/admin/kudos/1/reverse",
         "/admin/kudos/settings",
     ):
@@ -249,3 +250,50 @@ def test_admin_settings_validate_and_version(client, org):
     )
     assert settings.role_allowances == {"manager": 150}
     assert service.allowance(org["manager"]).allowance == 150 + 10
+
+
+def test_comments_in_place_as_text_and_errors_keep_what_was_typed(client, org):
+    kudos, _ = service.give(
+        service.GiveRequest(org["employee"].id, (org["other"].id,), "Thanks for the help")
+    )
+    csrf = sign_in(client, org["manager"])
+    url = f"/kudos/{kudos.id}/comments"
+    r = client.post(url, data={"csrf_token": csrf, "message": "  <b>Well</b> done!  "}, headers=HX)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "<html" not in html
+    assert "&lt;b&gt;Well&lt;/b&gt; done!" in html and "<b>Well" not in html
+    assert "Max Manager" in html
+    r = client.post(url, data={"csrf_token": csrf, "message": "x" * 501}, headers=HX)
+    html = r.get_data(as_text=True)
+    assert "at most 500 characters" in html and 'value="' + "x" * 501 + '"' in html
+    assert 'aria-invalid="true"' in html
+    # Without JavaScript: back to the kudos in the feed, which shows the comment.
+    r = client.post(url, data={"csrf_token": csrf, "message": "Agreed"})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"#kudos-{kudos.id}")
+    feed = client.get("/kudos").get_data(as_text=True)
+    assert feed.index("Well&lt;/b&gt; done!") < feed.index("Agreed")
+    # The giver and the receiver were told; the author was not.
+    told = db.session.scalars(
+        select(Notification.employee_id).where(Notification.kind == "kudos_comment")
+    ).all()
+    assert sorted(told) == sorted([org["employee"].id, org["other"].id] * 2)
+    assert (
+        client.post(
+            "/kudos/999/comments", data={"csrf_token": csrf, "message": "hi"}, headers=HX
+        ).status_code
+        == 404
+    )
+
+
+def test_a_reversed_kudos_takes_no_comments(client, org):
+    kudos, _ = service.give(
+        service.GiveRequest(org["employee"].id, (org["other"].id,), "Thanks for the help")
+    )
+    service.reverse(kudos.id, "duplicate", by="admin@example.com")
+    csrf = sign_in(client, org["manager"])
+    r = client.post(
+        f"/kudos/{kudos.id}/comments", data={"csrf_token": csrf, "message": "hi"}, headers=HX
+    )
+    assert "reversed" in r.get_data(as_text=True)
+    assert 'name="message"' not in r.get_data(as_text=True)
+    assert service.comments(kudos.id) == []

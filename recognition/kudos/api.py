@@ -8,7 +8,7 @@ from sqlalchemy import select
 from recognition.extensions import db
 from recognition.inputs import json_object, unsafe_text, whole_number
 from recognition.kudos import fairness, service
-from recognition.kudos.schemas import GiveSchema, ReactionSchema, ReverseSchema
+from recognition.kudos.schemas import CommentSchema, GiveSchema, ReactionSchema, ReverseSchema
 from recognition.people import Employee, Team
 from recognition.problems import problem
 from recognition.tokens import require_scope
@@ -146,6 +146,34 @@ def add_reaction(kudos_id: int):
 @require_scope("kudos:write")
 def remove_reaction(kudos_id: int):
     return _reaction(kudos_id, add=False)
+
+
+@bp.post("/kudos/<int:kudos_id>/comments")
+@require_scope("kudos:write")
+def add_comment(kudos_id: int):
+    """Comment under a kudos for `employee_id` (one level; 1 to 500 characters)."""
+    data = CommentSchema().load(json_object())
+    person = _by_refs([data["employee_id"]]).get(data["employee_id"])
+    if person is None:
+        return _unprocessable({"employee_id": [f"unknown employee {data['employee_id']!r}"]})
+    try:
+        view = service.comment(kudos_id, person.id, data["message"])
+    except service.KudosNotFound:
+        return problem(404, "Not Found", f"No kudos {kudos_id}.")
+    except service.KudosRefused as exc:
+        return _refused(exc)
+    return jsonify({"kudos_id": kudos_id, **view.to_dict()}), 201
+
+
+@bp.get("/kudos/<int:kudos_id>/comments")
+@require_scope("read")
+def list_comments(kudos_id: int):
+    """A kudos' comments, oldest first (at most MAX_COMMENTS_SHOWN)."""
+    try:
+        items = service.comments(kudos_id)
+    except service.KudosNotFound:
+        return problem(404, "Not Found", f"No kudos {kudos_id}.")
+    return jsonify({"kudos_id": kudos_id, "items": [c.to_dict() for c in items]})
 
 
 @bp.get("/employees/<employee_id>/allowance")

@@ -125,3 +125,16 @@ class KudosSettingsVersion(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class KudosComment(db.Model):
+    """A reply under a kudos: one level, plain text, never edited."""
+
+    __tablename__ = "kudos_comments"
+    __table_args__ = (Index("ix_kudos_comments_kudos", "kudos_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kudos_id: Mapped[int] = mapped_column(BigId, ForeignKey("kudos.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -211,6 +211,19 @@ def clean_message(text: str) -> str:
     return text.strip()
 
 
+def message_errors(text: str, minimum: int = 1) -> list[str]:
+    """What is wrong with a kudos message or comment: plain text, `minimum` to
+    MAX_MESSAGE characters once trimmed."""
+    message = clean_message(text)
+    if not message:
+        return ["write something"]
+    if len(message) < minimum:
+        return [f"at least {minimum} characters"]
+    if len(message) > MAX_MESSAGE:
+        return [f"at most {MAX_MESSAGE} characters"]
+    return []
+
+
 def check_give(settings: Settings, give: GiveCheck) -> dict[str, list[str]]:
     """Every broken rule of a give, by field; empty when it may go ahead."""
     errors: dict[str, list[str]] = defaultdict(list)
@@ -230,11 +243,8 @@ def check_give(settings: Settings, give: GiveCheck) -> dict[str, list[str]]:
             errors["receiver_ids"].append("no kudos to yourself")
         elif not r.active:
             errors["receiver_ids"].append(f"{r.name} is inactive and cannot receive kudos")
-    message = clean_message(give.message)
-    if len(message) < settings.min_message_length:
-        errors["message"].append(f"at least {settings.min_message_length} characters")
-    if len(message) > MAX_MESSAGE:
-        errors["message"].append(f"at most {MAX_MESSAGE} characters")
+    if message_problems := message_errors(give.message, settings.min_message_length):
+        errors["message"] = message_problems
     if give.value is None:
         if settings.value_required:
             errors["value"].append("choose a value")

@@ -50,3 +50,14 @@ class ReverseSchema(Schema):
         unknown = RAISE
 
     reason = Text(required=True, validate=validate.Length(min=1, max=300))
+
+
+class CommentSchema(Schema):
+    """POST /api/v1/kudos/<id>/comments."""
+
+    class Meta:
+        unknown = RAISE
+
+    employee_id = Text(required=True, validate=validate.Length(min=1, max=64))
+    # Trimmed and measured by the rules; this bounds what is read at all.
+    message = Text(required=True, validate=validate.Length(max=5000))

@@ -24,6 +24,7 @@ from recognition.kudos import rules
 from recognition.kudos.models import (
     Kudos,
     KudosAllowance,
+    KudosComment,
     KudosPair,
     KudosReaction,
     KudosReceipt,
@@ -422,6 +423,123 @@ def reaction_counts(kudos_ids) -> dict[int, int]:
     )
 
 
+# --- comments ---------------------------------------------------------------------
+
+MAX_COMMENTS_SHOWN = 50
+
+
+def comment(kudos_id: int, author_id: int, message: str) -> CommentView:
+    """Add a comment under a kudos (one level; the message rules of a kudos, with
+    no minimum beyond one character). The giver and receivers are told, except
+    the author. KudosRefused when the text is bad, the author is inactive, or the
+    kudos was reversed."""
+
+    def work() -> CommentView:
+        kudos = _kudos_or_404(kudos_id)
+        if errors := rules.message_errors(message):
+            raise KudosRefused({"message": errors})
+        author = db.session.get(Employee, author_id)
+        if author is None or not author.active:
+            raise KudosRefused({"employee_id": ["unknown or inactive employee"]})
+        if kudos.reversed_at is not None:
+            raise KudosRefused({"kudos": ["this kudos was reversed; it takes no comments"]}, 409)
+        now = utcnow()
+        row = KudosComment(
+            kudos_id=kudos.id,
+            author_id=author.id,
+            message=rules.clean_message(message),
+            created_at=now,
+        )
+        db.session.add(row)
+        db.session.flush()
+        told = {
+            kudos.giver_id,
+            *db.session.scalars(
+                select(KudosReceipt.receiver_id).where(KudosReceipt.kudos_id == kudos.id)
+            ),
+        } - {author.id}
+        notify(
+            [
+                {
+                    "employee_id": person,
+                    "kind": "kudos_comment",
+                    "key": f"kudos-comment:{row.id}",
+                    "title": f"{author.name} commented on a kudos",
+                    "body": row.message[:300],
+                    "link": f"/kudos#kudos-{kudos.id}",
+                    "created_at": now,
+                }
+                for person in sorted(told)
+            ]
+        )
+        return CommentView(row.id, _people([author.id])[author.id], row.message, row.created_at)
+
+    return in_write_transaction(work)
+
+
+@dataclass(frozen=True)
+class CommentView:
+    id: int
+    author: Person
+    message: str
+    created_at: dt.datetime
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "author": self.author.to_dict(),
+            "message": self.message,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+def comments(kudos_id: int, limit: int = MAX_COMMENTS_SHOWN) -> list[CommentView]:
+    """A kudos' comments, oldest first (KudosNotFound if there is no such kudos)."""
+    _kudos_or_404(kudos_id)
+    return _comments([kudos_id], limit).get(kudos_id, [])
+
+
+def _comments(kudos_ids, limit: int) -> dict[int, list[CommentView]]:
+    """Up to `limit` comments per kudos, oldest first."""
+    ids = list(kudos_ids)
+    if not ids:
+        return {}
+    c = KudosComment
+    ranked = (
+        select(
+            c.id,
+            c.kudos_id,
+            c.author_id,
+            c.message,
+            c.created_at,
+            func.row_number().over(partition_by=c.kudos_id, order_by=c.id).label("n"),
+        )
+        .where(c.kudos_id.in_(ids))
+        .subquery()
+    )
+    rows = db.session.execute(select(ranked).where(ranked.c.n <= limit).order_by(ranked.c.id)).all()
+    people = _people({r.author_id for r in rows})
+    found: dict[int, list[CommentView]] = {}
+    for r in rows:
+        found.setdefault(r.kudos_id, []).append(
+            CommentView(r.id, people[r.author_id], r.message, r.created_at)
+        )
+    return found
+
+
+def comment_counts(kudos_ids) -> dict[int, int]:
+    ids = list(kudos_ids)
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(KudosComment.kudos_id, func.count())
+            .where(KudosComment.kudos_id.in_(ids))
+            .group_by(KudosComment.kudos_id)
+        ).all()
+    )
+
+
 # --- reversal -------------------------------------------------------------------
 
 
@@ -522,6 +640,9 @@ class KudosView:
     event: dict | None
     reversed: bool
     reacted: bool = False
+    comment_count: int = 0
+    # None when not asked for (the API lists them on their own).
+    comments: tuple[CommentView, ...] | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -535,6 +656,7 @@ class KudosView:
             "reactions": self.reactions,
             "event": self.event,
             "reversed": self.reversed,
+            "comments": self.comment_count,
         }
 
 
@@ -552,8 +674,11 @@ def _people(ids) -> dict[int, Person]:
     return {row[0]: Person(*row) for row in rows}
 
 
-def views(kudos: list[Kudos], viewer_id: int | None = None) -> list[KudosView]:
-    """The kudos as the feed and the API show them, in the order given."""
+def views(
+    kudos: list[Kudos], viewer_id: int | None = None, with_comments: bool = False
+) -> list[KudosView]:
+    """The kudos as the feed and the API show them, in the order given; the pages
+    ask for the comments too (the API counts them and lists them on their own)."""
     ids = [k.id for k in kudos]
     if not ids:
         return []
@@ -566,6 +691,8 @@ def views(kudos: list[Kudos], viewer_id: int | None = None) -> list[KudosView]:
         receipts.setdefault(kudos_id, []).append(receiver_id)
     people = _people([k.giver_id for k in kudos] + [r for rs in receipts.values() for r in rs])
     counts = reaction_counts(ids)
+    comment_totals = comment_counts(ids)
+    shown = _comments(ids, MAX_COMMENTS_SHOWN) if with_comments else {}
     mine: set[int] = set()
     if viewer_id is not None:
         mine = set(
@@ -597,6 +724,8 @@ def views(kudos: list[Kudos], viewer_id: int | None = None) -> list[KudosView]:
             event=events.get(k.event_id),
             reversed=k.reversed_at is not None,
             reacted=k.id in mine,
+            comment_count=comment_totals.get(k.id, 0),
+            comments=tuple(shown.get(k.id, ())) if with_comments else None,
         )
         for k in kudos
     ]
@@ -610,6 +739,7 @@ def feed(
     limit: int = 20,
     before: int | None = None,
     viewer_id: int | None = None,
+    with_comments: bool = False,
 ) -> tuple[list[KudosView], int | None]:
     """Kudos newest first (by id), after the cursor `before`; returns the page and
     the next cursor (None on the last page)."""
@@ -633,7 +763,7 @@ def feed(
     rows = list(db.session.scalars(query.order_by(Kudos.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return views(rows, viewer_id), (rows[-1].id if more and rows else None)
+    return views(rows, viewer_id, with_comments), (rows[-1].id if more and rows else None)
 
 
 def get(kudos_id: int) -> Kudos | None:

@@ -175,7 +175,11 @@ def feed():
         abort(404, f"No team {slug!r}.")
     before = record_id(request.args.get("before"))
     items, cursor = service.feed(
-        team_id=team.id if team else None, limit=PAGE, before=before, viewer_id=me.id
+        team_id=team.id if team else None,
+        limit=PAGE,
+        before=before,
+        viewer_id=me.id,
+        with_comments=True,
     )
     context = {"items": items, "cursor": cursor, "team": team, "teams": teams}
     if htmx and before is not None:
@@ -199,6 +203,31 @@ def react(kudos_id: int):
         item = service.views([service.get(kudos_id)], me.id)[0]
         return render_template("kudos/_reaction.html", k=item)
     return redirect(url_for("kudos_pages.feed") + f"#kudos-{kudos_id}")
+
+
+@bp.post("/kudos/<int:kudos_id>/comments")
+@login_required
+def add_comment(kudos_id: int):
+    """Comment under a kudos; htmx gets the kudos' comments back in place, with
+    the error beside the field and the typed text kept when it is refused."""
+    me = current_person()
+    text = request.form.get("message", "")
+    error = None
+    try:
+        service.comment(kudos_id, me.id, text)
+    except service.KudosNotFound:
+        abort(404, "No such kudos.")
+    except service.KudosRefused as exc:
+        error = " ".join(m for messages in exc.errors.values() for m in messages)
+    if not htmx:
+        if error:
+            flash(f"Your comment was not added: {error}", "error")
+        return redirect(url_for("kudos_pages.feed") + f"#kudos-{kudos_id}")
+    item = service.views([service.get(kudos_id)], me.id, with_comments=True)[0]
+    # 200 with the error inside: htmx swaps only successful answers.
+    return render_template(
+        "kudos/_comments.html", k=item, comment_error=error, comment_text=text if error else ""
+    )
 
 
 # --- admin ------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -61,6 +63,15 @@ def test_give_kudos_flow(new_page, demo_org, viewport):
     expect(item.get_by_role("button", name="+1 this kudos")).to_have_attribute(
         "aria-pressed", "true"
     )
+    # A comment in place, shown as text; a too-long one keeps what was typed.
+    box = item.get_by_label(re.compile("Comment on the kudos from"))
+    box.fill("<img src=x onerror=window.pwned=2> Seconded!")
+    item.get_by_role("button", name="Comment").click()
+    expect(item.locator(".kudos-comment-text")).to_have_text(
+        "<img src=x onerror=window.pwned=2> Seconded!"
+    )
+    assert page.evaluate("window.pwned") is None
+    expect(item.get_by_label(re.compile("Comment on the kudos from"))).to_have_value("")
     assert not page.js_errors, page.js_errors
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport["width"], f"page is {width}px wide at {viewport['width']}px"
