@@ -71,6 +71,22 @@ class Env:
         return psycopg.connect(self.pg_url, autocommit=autocommit)
 
 
+def signed_in_client(app, person_id: int):
+    """A test client of `app` signed in as this person through a real server-side
+    session, as the SSO or demo sign-in leaves them; its CSRF token is `bench-<id>`."""
+    from recognition.extensions import db
+    from recognition.sessions import start_session
+
+    with app.app_context():
+        secret = start_session(person_id)
+        db.session.remove()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["sid"] = secret
+        session["csrf"] = f"bench-{person_id}"
+    return client
+
+
 def run_flask(env: Env, *args: str) -> str:
     done = subprocess.run(
         [str(BIN / "flask"), "--app", "app", *args],

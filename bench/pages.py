@@ -51,7 +51,16 @@ import random
 import sys
 import time
 
-from common import ROOT, Env, create_events, create_people, fail, note, reset_stores
+from common import (
+    ROOT,
+    Env,
+    create_events,
+    create_people,
+    fail,
+    note,
+    reset_stores,
+    signed_in_client,
+)
 
 sys.path.insert(0, str(ROOT))
 
@@ -204,11 +213,7 @@ class Page:
 
     def client(self, app, person: int):
         if person not in self.clients:
-            client = app.test_client()
-            with client.session_transaction() as session:
-                session["person_id"] = person
-                session["csrf"] = f"bench-{person}"
-            self.clients[person] = client
+            self.clients[person] = signed_in_client(app, person)
         return self.clients[person]
 
     def hit(self, app, n: int, timed: bool = True) -> None:

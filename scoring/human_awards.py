@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import insert, select
@@ -34,7 +35,7 @@ from scoring.models import BadgeAward, DailyTotal, EmployeeScore, PointAward
 from scoring.periods import local_day, week_start, window_for
 from scoring.progress import UNDONE_BY, AchievementTracker
 from scoring.rules import Ruleset
-from scoring.rulesets import ensure_scoring_setup, live_scoring
+from scoring.rulesets import LiveScoring, live_generation, live_scoring
 from scoring.storage import among, insert_many
 
 # The CHECK on point_awards.cause_type allows these besides "event".
@@ -44,14 +45,40 @@ _TOUCHED = "laurel_human_award_days"
 _REVERSIBLE = {"kudos_reversed": "kudos_received"}
 
 
-def lock_for_awards(employee_ids) -> None:
+@dataclass(frozen=True)
+class Award:
+    """One ledger row a person's action causes (not an event)."""
+
+    employee_id: int
+    cause_type: str
+    cause_id: int
+    rule: str
+    points: int
+    occurred_at: dt.datetime
+    reason: str
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
+class AwardLock:
+    """The score rows a transaction holds, and the live generation they belong to.
+    While they are held a re-score cannot switch, so the generation stays live."""
+
+    live: LiveScoring
+    employee_ids: frozenset[int]
+
+
+def lock_for_awards(employee_ids) -> AwardLock:
     """Lock the score rows of everyone a use case will award, in id order, before
-    its first `record_award`: two gives between the same people (A to B, B to A)
-    then queue instead of deadlocking. Raises GenerationSwitched as record_award."""
-    gen = live_scoring().generation
-    _lock_people(gen, sorted(set(employee_ids)))
-    if live_scoring().generation != gen:
-        raise GenerationSwitched(gen)
+    its first award: two gives between the same people (A to B, B to A) then queue
+    instead of deadlocking. Raises GenerationSwitched if a re-score went live
+    meanwhile (the caller rolls back and tries again)."""
+    live = live_scoring()
+    ids = sorted(set(employee_ids))
+    _lock_people(live.generation, ids)
+    if live_generation() != live.generation:
+        raise GenerationSwitched(live.generation)
+    return AwardLock(live, frozenset(ids))
 
 
 def record_award(
@@ -65,89 +92,127 @@ def record_award(
     occurred_at: dt.datetime,
     reason: str,
 ) -> bool:
-    """Write one ledger row (and its rollups and badge progress) in the caller's
-    transaction; False, changing nothing, if that (cause, rule) row exists.
+    """`record_awards` for one award; True if it was written."""
+    award = Award(employee_id, cause_type, cause_id, rule, points, occurred_at, reason, quantity)
+    return record_awards([award])[0]
 
-    Locks the person's score row, as the score job does, so it serialises with
-    their scoring. Raises GenerationSwitched if a re-score went live meanwhile
-    (the caller rolls back and tries again).
+
+def record_awards(awards: list[Award], lock: AwardLock | None = None) -> list[bool]:
+    """Write the ledger rows (with their rollups and badge progress) in the caller's
+    transaction, in one statement per table; for each award, whether it was
+    written (False, changing nothing, when that (cause, rule) row exists).
+
+    Everyone awarded must hold their score row lock: `lock` from
+    `lock_for_awards`, or this takes it. Raises GenerationSwitched as that does.
     """
-    if cause_type not in HUMAN_CAUSES:
-        raise ValueError(f"not a human-award cause: {cause_type!r}")
-    live = live_scoring()
-    gen, rules = live.generation, live.ruleset
-    day = local_day(occurred_at, current_app.config["LAUREL_TZ"])
-    _lock_people(gen, [employee_id])
-    if live_scoring().generation != gen:
-        raise GenerationSwitched(gen)
-    written = insert_many(
-        PointAward.__table__,
-        [
-            {
-                "generation": gen,
-                "employee_id": employee_id,
-                "cause_type": cause_type,
-                "cause_id": cause_id,
-                "rule": rule,
-                "network": None,
-                "quantity": quantity,
-                "points": points,
-                "base_points": points,
-                "capped": False,
-                "ruleset_version": rules.version,
-                "reason": reason[:300],
-                "local_day": day,
-                "occurred_at": occurred_at,
-                "created_at": utcnow(),
-            }
-        ],
-        conflict=("cause_id", "cause_type", "generation", "rule"),
-        returning=("id",),
-    )
-    if not written:
-        return False
-    monday = week_start(day)
-    week = rollup_sums(gen, {employee_id}, [window_for("week", monday)])[0]
-    week_points = {(employee_id, monday): week[employee_id][0] if employee_id in week else 0}
-    if points:
-        _add_points(gen, employee_id, day, points)
-    if rule in FACT_KINDS:
-        tracker = AchievementTracker(gen, rules, [employee_id], week_points)
-        tracker.observe(
-            employee_id,
-            Fact(rule, None, None, quantity, day, points),
-            (cause_type, cause_id),
-            occurred_at,
+    if not awards:
+        return []
+    for award in awards:
+        if award.cause_type not in HUMAN_CAUSES:
+            raise ValueError(f"not a human-award cause: {award.cause_type!r}")
+    people = {a.employee_id for a in awards}
+    if lock is None or not people <= lock.employee_ids:
+        lock = lock_for_awards(people)
+    gen, rules = lock.live.generation, lock.live.ruleset
+    tz = current_app.config["LAUREL_TZ"]
+    days = [local_day(a.occurred_at, tz) for a in awards]
+    now = utcnow()
+    written = {
+        (row.cause_type, row.cause_id, row.rule)
+        for row in insert_many(
+            PointAward.__table__,
+            [
+                {
+                    "generation": gen,
+                    "employee_id": a.employee_id,
+                    "cause_type": a.cause_type,
+                    "cause_id": a.cause_id,
+                    "rule": a.rule,
+                    "network": None,
+                    "quantity": a.quantity,
+                    "points": a.points,
+                    "base_points": a.points,
+                    "capped": False,
+                    "ruleset_version": rules.version,
+                    "reason": a.reason[:300],
+                    "local_day": day,
+                    "occurred_at": a.occurred_at,
+                    "created_at": now,
+                }
+                for a, day in zip(awards, days, strict=True)
+            ],
+            conflict=("cause_id", "cause_type", "generation", "rule"),
+            returning=("cause_type", "cause_id", "rule"),
         )
+    }
+    new = [(a.cause_type, a.cause_id, a.rule) in written for a in awards]
+    done = [(a, day) for a, day, is_new in zip(awards, days, new, strict=True) if is_new]
+    if not done:
+        return new
+    # The weeks' points before these awards, for the weekly-points badges.
+    mondays = sorted({week_start(day) for _, day in done})
+    persons = {a.employee_id for a, _ in done}
+    sums = rollup_sums(gen, persons, [window_for("week", m) for m in mondays])[0]
+    week_points: defaultdict = defaultdict(int)
+    for person, figures in sums.items():
+        for monday, value in zip(mondays, figures, strict=True):
+            week_points[(person, monday)] = value
+    _add_points(gen, [(a.employee_id, day, a.points) for a, day in done if a.points])
+    facts = [(a, day) for a, day in done if a.rule in FACT_KINDS]
+    if facts:
+        tracker = AchievementTracker(
+            gen, rules, sorted({a.employee_id for a, _ in facts}), week_points
+        )
+        for a, day in facts:
+            tracker.observe(
+                a.employee_id,
+                Fact(a.rule, None, None, a.quantity, day, a.points),
+                (a.cause_type, a.cause_id),
+                a.occurred_at,
+            )
         tracker.save(org_today(), notify=True)
-        if rule in _REVERSIBLE:
-            _revoke_unmet(gen, rules, employee_id, tracker, rule, reason)
-    db.session.info.setdefault(_TOUCHED, set()).add((employee_id, day))
-    return True
+        for a, _ in facts:
+            if a.rule in _REVERSIBLE:
+                _revoke_unmet(gen, rules, a.employee_id, tracker, a.rule, a.reason)
+    db.session.info.setdefault(_TOUCHED, set()).update((a.employee_id, day) for a, day in done)
+    return new
 
 
-def _add_points(gen: int, employee_id: int, day: dt.date, points: int) -> None:
+def _add_points(gen: int, points: list[tuple[int, dt.date, int]]) -> None:
+    """Add (person, day, points) to the daily rollup and the all-time scores, one
+    row per key (an upsert must not touch a row twice)."""
+    if not points:
+        return
+    by_day: defaultdict = defaultdict(int)
+    by_person: defaultdict = defaultdict(int)
+    for person, day, value in points:
+        by_day[(person, day)] += value
+        by_person[person] += value
     insert_many(
         DailyTotal.__table__,
         [
             {
                 "generation": gen,
-                "employee_id": employee_id,
+                "employee_id": person,
                 "local_day": day,
                 "scoring_shares": 0,
                 "share_points": 0,
                 "engagement_points": 0,
-                "points": points,
+                "points": value,
                 "shares": 0,
                 "engagements": 0,
             }
+            for (person, day), value in sorted(by_day.items())
         ],
         conflict=("generation", "employee_id", "local_day"),
         add=("points",),
     )
     insert_many(
         EmployeeScore.__table__,
-        [{"generation": gen, "employee_id": employee_id, "points": points}],
+        [
+            {"generation": gen, "employee_id": person, "points": value}
+            for person, value in sorted(by_person.items())
+        ],
         conflict=("generation", "employee_id"),
         add=("points",),
     )
@@ -195,9 +260,8 @@ def refresh_after_awards(employee_ids) -> None:
     touched -= days
     today = org_today()
     days |= {(p, today) for p in ids if not any(q == p for q, _ in days)}
-    ensure_scoring_setup()
     begin_write(db.session)
-    gen = live_scoring().generation
+    gen = live_generation() or live_scoring().generation
     _lock_people(gen, ids)
     people = _people_by_id(set(ids))
     refresh_boards(gen, people, {(p, d) for p, d in days if p in people})

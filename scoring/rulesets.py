@@ -14,7 +14,14 @@ from recognition.inputs import unsafe_strings
 from scoring.models import LedgerGeneration, RulesetVersion
 from scoring.rules import Ruleset, RulesetError, load_default_document
 
-__all__ = ["LiveScoring", "RulesetError", "live_scoring", "ruleset", "save_ruleset"]
+__all__ = [
+    "LiveScoring",
+    "RulesetError",
+    "live_generation",
+    "live_scoring",
+    "ruleset",
+    "save_ruleset",
+]
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,11 @@ def live_scoring() -> LiveScoring:
         return live_scoring()
     generation, version, text = row
     return LiveScoring(generation, _parsed(version, text))
+
+
+def live_generation() -> int | None:
+    """Only the live generation's id: the cheap check that it did not switch."""
+    return db.session.scalar(select(LedgerGeneration.id).where(LedgerGeneration.state == "live"))
 
 
 def save_ruleset(document: dict, note: str | None = None, by: str | None = None) -> int:

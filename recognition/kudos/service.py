@@ -31,7 +31,7 @@ from recognition.kudos.models import (
     KudosSettingsVersion,
 )
 from recognition.people import Employee
-from scoring.human_awards import lock_for_awards, record_award, refresh_after_awards
+from scoring.human_awards import Award, lock_for_awards, record_awards, refresh_after_awards
 from scoring.ledger import GenerationSwitched, in_write_transaction
 from scoring.models import Event
 from scoring.progress import notify
@@ -143,7 +143,9 @@ def _direct_reports(person_id: int) -> int:
 
 def _monthly_allowance(settings: rules.Settings, person: Employee) -> int:
     team = person.team.slug if person.team else None
-    return rules.allowance_for(settings, person.role, team, _direct_reports(person.id))
+    # Only managers get a bonus per report: nobody else needs them counted.
+    reports = _direct_reports(person.id) if person.role == "manager" else 0
+    return rules.allowance_for(settings, person.role, team, reports)
 
 
 def allowance(person: Employee, settings: rules.Settings | None = None) -> Allowance:
@@ -205,13 +207,18 @@ def _give(request: GiveRequest, settings: rules.Settings, fingerprint: str):
     tz = current_app.config["LAUREL_TZ"]
     now = utcnow()
     month = rules.month_of(now, tz)
-    giver = db.session.get(Employee, request.giver_id)
-    if giver is None:
-        raise KudosRefused({"giver_id": ["unknown employee"]})
+    # The giver and the receivers in one read.
     found = {
         p.id: p
-        for p in db.session.scalars(select(Employee).where(Employee.id.in_(request.receiver_ids)))
+        for p in db.session.scalars(
+            select(Employee).where(Employee.id.in_([request.giver_id, *request.receiver_ids]))
+        )
     }
+    giver = found.get(request.giver_id)
+    if giver is None:
+        raise KudosRefused({"giver_id": ["unknown employee"]})
+    if request.giver_id not in request.receiver_ids:
+        del found[request.giver_id]
     receivers = [found[i] for i in request.receiver_ids if i in found]
     monthly = _monthly_allowance(settings, giver)
     given = db.session.scalar(
@@ -277,26 +284,25 @@ def _give(request: GiveRequest, settings: rules.Settings, fingerprint: str):
     db.session.add_all(receipts)
     db.session.flush()
     names = ", ".join(r.name for r in receivers)
-    lock_for_awards([giver.id, *(r.id for r in receivers)])
-    record_award(
-        employee_id=giver.id,
-        cause_type="kudos",
-        cause_id=kudos.id,
-        rule="kudos_given",
-        points=0,
-        occurred_at=now,
-        reason=f"Kudos to {names}",
+    lock = lock_for_awards([giver.id, *(r.id for r in receivers)])
+    record_awards(
+        [
+            Award(giver.id, "kudos", kudos.id, "kudos_given", 0, now, f"Kudos to {names}"),
+            *(
+                Award(
+                    receipt.receiver_id,
+                    "kudos",
+                    receipt.id,
+                    "kudos_received",
+                    receipt.points,
+                    now,
+                    f"Kudos from {giver.name}",
+                )
+                for receipt in receipts
+            ),
+        ],
+        lock,
     )
-    for receipt in receipts:
-        record_award(
-            employee_id=receipt.receiver_id,
-            cause_type="kudos",
-            cause_id=receipt.id,
-            rule="kudos_received",
-            points=receipt.points,
-            occurred_at=now,
-            reason=f"Kudos from {giver.name}",
-        )
     notify(
         [
             {
@@ -564,19 +570,24 @@ def reverse(kudos_id: int, reason: str, by: str) -> Kudos:
             select(KudosReceipt).where(KudosReceipt.kudos_id == kudos.id)
         ).all()
         _refund(kudos, receipts)
-        lock_for_awards([r.receiver_id for r in receipts])
-        for receipt in receipts:
-            # Dated as the kudos, so the periods it counted in lose it again.
-            record_award(
-                employee_id=receipt.receiver_id,
-                cause_type="kudos",
-                cause_id=receipt.id,
-                rule="kudos_reversed",
-                points=-receipt.points,
-                quantity=-1,
-                occurred_at=kudos.created_at,
-                reason=f"Kudos reversed: {reason}",
-            )
+        lock = lock_for_awards([r.receiver_id for r in receipts])
+        # Dated as the kudos, so the periods it counted in lose it again.
+        record_awards(
+            [
+                Award(
+                    receipt.receiver_id,
+                    "kudos",
+                    receipt.id,
+                    "kudos_reversed",
+                    -receipt.points,
+                    kudos.created_at,
+                    f"Kudos reversed: {reason}",
+                    quantity=-1,
+                )
+                for receipt in receipts
+            ],
+            lock,
+        )
         return kudos, [r.receiver_id for r in receipts]
 
     try:
