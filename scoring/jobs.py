@@ -300,29 +300,27 @@ def run_scheduler(scheduler, retry_after: float = 5.0) -> None:
             return
 
 
-def register_periodic_jobs(scheduler) -> None:
-    """Every periodic job, on one RQ CronScheduler (`flask laurel scheduler`)."""
-    name = current_app.config["LAUREL_QUEUE"]
-    common = {"result_ttl": 3600, "failure_ttl": 7 * 24 * 3600}
-    interval = current_app.config["LAUREL_RELAY_INTERVAL"]
-    # A run still queued when the next is due is dropped (ttl), so runs do not
-    # pile up while the workers are away.
+def register_periodic(scheduler, job, interval: int, ttl: int | None = None) -> None:
+    """Put `job` on the one RQ CronScheduler (`flask laurel scheduler`) every
+    `interval` seconds. A run still queued when the next is due is dropped
+    (`ttl`, the interval by default), so runs do not pile up while the workers
+    are away; results are kept an hour, failures a week."""
     scheduler.register(
-        relay_job,
-        name,
+        job,
+        current_app.config["LAUREL_QUEUE"],
         interval=interval,
         job_timeout=JOB_TIMEOUT,
-        ttl=max(60, 2 * interval),
-        **common,
+        ttl=ttl or interval,
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
     )
-    scheduler.register(
-        daily_job,
-        name,
-        interval=DAILY_CHECK_INTERVAL,
-        job_timeout=JOB_TIMEOUT,
-        ttl=DAILY_CHECK_INTERVAL,
-        **common,
-    )
+
+
+def register_periodic_jobs(scheduler) -> None:
+    """The engine's periodic jobs: the pending-events relay and the daily review."""
+    interval = current_app.config["LAUREL_RELAY_INTERVAL"]
+    register_periodic(scheduler, relay_job, interval, ttl=max(60, 2 * interval))
+    register_periodic(scheduler, daily_job, DAILY_CHECK_INTERVAL)
 
 
 _SCORE_JOB = f"{score_events_job.__module__}.{score_events_job.__name__}"

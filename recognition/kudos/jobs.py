@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from recognition.extensions import redis_connection
-from scoring.jobs import DAILY_CHECK_INTERVAL, JOB_TIMEOUT, in_app_context
+from scoring.jobs import DAILY_CHECK_INTERVAL, in_app_context, register_periodic
 from scoring.ledger import org_boards, org_today
 
 
@@ -26,12 +24,4 @@ def fairness_job() -> dict | None:
 
 
 def register_kudos_jobs(scheduler) -> None:
-    scheduler.register(
-        fairness_job,
-        current_app.config["LAUREL_QUEUE"],
-        interval=DAILY_CHECK_INTERVAL,
-        job_timeout=JOB_TIMEOUT,
-        ttl=DAILY_CHECK_INTERVAL,
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
-    )
+    register_periodic(scheduler, fairness_job, DAILY_CHECK_INTERVAL)

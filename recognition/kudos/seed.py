@@ -88,10 +88,8 @@ def seed_kudos(people: list[Employee], rng: random.Random, now: dt.datetime) -> 
             plans.append((_day(last_month, 8 + i, tz), giver, [colleague], 10))
     plans.sort(key=lambda plan: plan[0])
     made = 0
-    previous = clock._frozen
-    try:
-        for at, giver, receivers, points in plans:
-            clock.freeze(at)
+    for at, giver, receivers, points in plans:
+        with clock.frozen_at(at):
             try:
                 service.give(
                     service.GiveRequest(
@@ -106,8 +104,6 @@ def seed_kudos(people: list[Employee], rng: random.Random, now: dt.datetime) -> 
                 made += 1
             except service.KudosRefused:
                 continue  # a person's own limits: the demo skips that one
-    finally:
-        clock.freeze(previous)
     return {
         "kudos": made,
         "flagged": {

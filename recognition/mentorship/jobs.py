@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from recognition.mentorship import service
-from scoring.jobs import JOB_TIMEOUT, enqueue, in_app_context
+from scoring.jobs import enqueue, in_app_context, register_periodic
 
 # How often the scheduler asks whether a scheduled run is due (the schedule
 # itself, daily or weekly, is an organisation setting).
@@ -41,13 +39,5 @@ def enqueue_run(run_id: int):
 
 
 def register_mentorship_jobs(scheduler) -> None:
-    """Add the scheduled-run check to the RQ CronScheduler (`flask laurel scheduler`)."""
-    scheduler.register(
-        scheduled_matching_job,
-        current_app.config["LAUREL_QUEUE"],
-        interval=SCHEDULE_CHECK_INTERVAL,
-        job_timeout=JOB_TIMEOUT,
-        ttl=SCHEDULE_CHECK_INTERVAL,
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
-    )
+    """Add the scheduled-run check to the one scheduler (`flask laurel scheduler`)."""
+    register_periodic(scheduler, scheduled_matching_job, SCHEDULE_CHECK_INTERVAL)

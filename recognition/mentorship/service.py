@@ -349,17 +349,26 @@ def save_profile(employee: Employee, data: dict) -> dict:
     return profile(employee)
 
 
-def _save_offer(employee: Employee, offer: dict | None) -> None:
-    row = db.session.get(MentorOffer, employee.id)
-    if offer is None:
+def _profile_row(model, employee: Employee, body: dict | None, field: str):
+    """The person's offer or ask row with its topics from `body`, created when
+    missing; None (the row deleted) when `body` is None."""
+    row = db.session.get(model, employee.id)
+    if body is None:
         if row is not None:
             row.topics = []
             db.session.delete(row)
-        return
+        return None
     if row is None:
-        row = MentorOffer(employee_id=employee.id)
+        row = model(employee_id=employee.id)
         db.session.add(row)
-    row.topics = _topics_named(offer["topics"], "offer.topics")
+    row.topics = _topics_named(body["topics"], f"{field}.topics")
+    return row
+
+
+def _save_offer(employee: Employee, offer: dict | None) -> None:
+    row = _profile_row(MentorOffer, employee, offer, "offer")
+    if row is None:
+        return
     row.capacity = offer.get("capacity", row.capacity or MIN_CAPACITY)
     row.open = offer.get("open", True if row.open is None else row.open)
     if not MIN_CAPACITY <= row.capacity <= MAX_CAPACITY:
@@ -367,17 +376,10 @@ def _save_offer(employee: Employee, offer: dict | None) -> None:
 
 
 def _save_ask(employee: Employee, ask: dict | None) -> None:
-    row = db.session.get(MenteeAsk, employee.id)
     db.session.execute(delete(Bookmark).where(Bookmark.mentee_id == employee.id))
-    if ask is None:
-        if row is not None:
-            row.topics = []
-            db.session.delete(row)
-        return
+    row = _profile_row(MenteeAsk, employee, ask, "ask")
     if row is None:
-        row = MenteeAsk(employee_id=employee.id)
-        db.session.add(row)
-    row.topics = _topics_named(ask["topics"], "ask.topics")
+        return
     row.goal = ask.get("goal", row.goal or "")
     row.prefers_other_team = ask.get("prefers_other_team", bool(row.prefers_other_team))
     for mentor_ref in dict.fromkeys(ask.get("bookmarks", [])):
