@@ -977,6 +977,8 @@ SCOPE_DESCRIPTIONS = {
     "events:write": "Post share and engagement events",
     "events:backfill": "With events:write: events earn points however long ago they happened (for importing history)",
     "directory:write": "Create and update employees and teams",
+    "kudos:write": "Give kudos, react and comment for the person a request names (chat integrations)",
+    "mentorship:write": "Set mentorship profiles and act on mentorships for the person a request names",
     "read": "Read leaderboards, badges and notifications",
     "admin": "Everything, including rulesets, badges and re-scoring",
 }

@@ -18,8 +18,17 @@ from recognition.inputs import record_id
 from recognition.problems import problem
 
 # events:backfill: with events:write, events may earn points however long ago
-# they occurred (an admin-controlled import of history).
-SCOPES = ("events:write", "events:backfill", "directory:write", "kudos:write", "read", "admin")
+# they occurred (an admin-controlled import of history). kudos:write and
+# mentorship:write: an integration acting for the person it names.
+SCOPES = (
+    "events:write",
+    "events:backfill",
+    "directory:write",
+    "kudos:write",
+    "mentorship:write",
+    "read",
+    "admin",
+)
 TOKEN_PREFIX = "lrl_"
 
 

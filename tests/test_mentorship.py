@@ -43,7 +43,7 @@ def org(app):
 
 
 def api(*scopes):
-    return token(*(scopes or ("events:write", "read")))
+    return token(*(scopes or ("events:write", "mentorship:write", "read")))
 
 
 def put_profile(client, employee_id, body, headers=None):
@@ -127,6 +127,18 @@ def test_content_needs_the_events_write_scope(client, org):
     assert resp.status_code == 403
 
 
+def test_profile_and_pair_actions_need_the_mentorship_write_scope(client, org):
+    body = {"offer": {"topics": ["Video"], "capacity": 1}}
+    for scopes in (("read",), ("events:write", "read")):
+        resp = put_profile(client, "M1", body, headers=api(*scopes))
+        assert resp.status_code == 403 and resp.mimetype == "application/problem+json"
+        resp = client.post(
+            "/api/v1/mentorship/pairs/1/accept?employee_id=M1", json={}, headers=api(*scopes)
+        )
+        assert resp.status_code == 403
+    assert put_profile(client, "M1", body, headers=api("mentorship:write")).status_code == 200
+
+
 def test_profile_offer_needs_the_mentor_tier(client, org):
     resp = put_profile(client, "T1", {"offer": {"topics": ["Video"], "capacity": 2}})
     assert resp.status_code == 403
@@ -166,12 +178,12 @@ def test_a_run_explains_pairs_with_real_shared_topics(client, work, org):
 def test_only_admins_run_and_publish(client, work, org):
     offer(client, "M1", ["Video"])
     ask(client, "T1", ["Video"])
-    for scopes in (("read",), ("events:write",)):
+    for scopes in (("read",), ("mentorship:write",)):
         refused = client.post("/api/v1/mentorship/runs", json={}, headers=api(*scopes))
         assert refused.status_code == 403
         assert refused.mimetype == "application/problem+json"
     draft = run(client, work)
-    for scopes in (("read",), ("events:write", "read")):
+    for scopes in (("read",), ("mentorship:write", "read")):
         assert (
             client.get(f"/api/v1/mentorship/runs/{draft['id']}", headers=api(*scopes)).status_code
             == 403

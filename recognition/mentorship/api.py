@@ -59,7 +59,7 @@ def get_profile():
 
 
 @bp.put("/mentorship/profile")
-@require_scope("events:write")
+@require_scope("mentorship:write")
 def put_profile():
     """Offer to mentor and/or ask for a mentor, for the person `employee_id`."""
     employee = _person_from_query()
@@ -106,7 +106,7 @@ def list_pairs():
 
 
 @bp.post("/mentorship/pairs/<int:pair_id>/<any(accept, decline, complete, cancel):action>")
-@require_scope("events:write")
+@require_scope("mentorship:write")
 def act_on_pair(pair_id: int, action: str):
     """The mentee or mentor named by `employee_id` moves the mentorship on."""
     actor = service.person(ActorSchema().load(_body())["employee_id"])
