@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from recognition.clock import utcnow
@@ -502,14 +502,14 @@ class CommentView:
 def comments(kudos_id: int, limit: int = MAX_COMMENTS_SHOWN) -> list[CommentView]:
     """A kudos' comments, oldest first (KudosNotFound if there is no such kudos)."""
     _kudos_or_404(kudos_id)
-    return _comments([kudos_id], limit).get(kudos_id, [])
+    return _comments([kudos_id], limit)[0].get(kudos_id, [])
 
 
-def _comments(kudos_ids, limit: int) -> dict[int, list[CommentView]]:
-    """Up to `limit` comments per kudos, oldest first."""
+def _comments(kudos_ids, limit: int) -> tuple[dict[int, list[CommentView]], dict[int, int]]:
+    """Up to `limit` comments per kudos, oldest first, and how many each has."""
     ids = list(kudos_ids)
     if not ids:
-        return {}
+        return {}, {}
     c = KudosComment
     ranked = (
         select(
@@ -519,6 +519,7 @@ def _comments(kudos_ids, limit: int) -> dict[int, list[CommentView]]:
             c.message,
             c.created_at,
             func.row_number().over(partition_by=c.kudos_id, order_by=c.id).label("n"),
+            func.count().over(partition_by=c.kudos_id).label("total"),
         )
         .where(c.kudos_id.in_(ids))
         .subquery()
@@ -526,11 +527,13 @@ def _comments(kudos_ids, limit: int) -> dict[int, list[CommentView]]:
     rows = db.session.execute(select(ranked).where(ranked.c.n <= limit).order_by(ranked.c.id)).all()
     people = _people({r.author_id for r in rows})
     found: dict[int, list[CommentView]] = {}
+    totals: dict[int, int] = {}
     for r in rows:
         found.setdefault(r.kudos_id, []).append(
             CommentView(r.id, people[r.author_id], r.message, r.created_at)
         )
-    return found
+        totals[r.kudos_id] = r.total
+    return found, totals
 
 
 def comment_counts(kudos_ids) -> dict[int, int]:
@@ -701,18 +704,21 @@ def views(
     ):
         receipts.setdefault(kudos_id, []).append(receiver_id)
     people = _people([k.giver_id for k in kudos] + [r for rs in receipts.values() for r in rs])
-    counts = reaction_counts(ids)
-    comment_totals = comment_counts(ids)
-    shown = _comments(ids, MAX_COMMENTS_SHOWN) if with_comments else {}
+    # Reaction counts and the viewer's own "+1" in one pass.
+    r = KudosReaction
+    mine_too = func.max(case((r.employee_id == (viewer_id or 0), 1), else_=0))
+    counts: dict[int, int] = {}
     mine: set[int] = set()
-    if viewer_id is not None:
-        mine = set(
-            db.session.scalars(
-                select(KudosReaction.kudos_id).where(
-                    KudosReaction.kudos_id.in_(ids), KudosReaction.employee_id == viewer_id
-                )
-            )
-        )
+    for kudos_id, count, reacted in db.session.execute(
+        select(r.kudos_id, func.count(), mine_too).where(r.kudos_id.in_(ids)).group_by(r.kudos_id)
+    ):
+        counts[kudos_id] = count
+        if reacted:
+            mine.add(kudos_id)
+    if with_comments:
+        shown, comment_totals = _comments(ids, MAX_COMMENTS_SHOWN)
+    else:
+        shown, comment_totals = {}, comment_counts(ids)
     event_ids = [k.event_id for k in kudos if k.event_id is not None]
     events = {}
     if event_ids:
