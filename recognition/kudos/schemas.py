@@ -50,3 +50,76 @@ class ReverseSchema(Schema):
         unknown = RAISE
 
     reason = Text(required=True, validate=validate.Length(min=1, max=300))
+
+
+# --- what the kudos API gives (described in the OpenAPI document) ---------------------------
+
+
+class PersonOut(Schema):
+    employee_id = fields.String(required=True)
+    name = fields.String(required=True)
+    team = fields.String(required=True, allow_none=True, metadata={"description": "team slug"})
+
+
+class KudosOut(Schema):
+    """One kudos, as the feed and a give answer it."""
+
+    id = fields.Integer(required=True)
+    giver = fields.Nested(PersonOut, required=True)
+    receivers = fields.List(fields.Nested(PersonOut), required=True)
+    message = fields.String(required=True, metadata={"description": "plain text"})
+    value = fields.String(required=True, allow_none=True)
+    points = fields.Integer(required=True, metadata={"description": "per receiver"})
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    reactions = fields.Integer(required=True)
+    event = fields.Nested(
+        EventRef,
+        required=True,
+        allow_none=True,
+        metadata={"description": "the share this kudos thanks for, if any"},
+    )
+    reversed = fields.Boolean(required=True)
+
+
+class ReversedKudosOut(KudosOut):
+    reason = fields.String(required=True, allow_none=True)
+
+
+class KudosPageOut(Schema):
+    items = fields.List(fields.Nested(KudosOut), required=True)
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "pass as `cursor` for the next page; null on the last"},
+    )
+
+
+class ReactionsOut(Schema):
+    id = fields.Integer(required=True)
+    reactions = fields.Integer(required=True, metadata={"description": "the +1 count now"})
+
+
+class AllowanceOut(Schema):
+    month = fields.String(required=True, metadata={"description": "YYYY-MM, organisation time"})
+    allowance = fields.Integer(required=True)
+    given = fields.Integer(required=True)
+    left = fields.Integer(required=True)
+    resets_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class FlagOut(Schema):
+    """A fairness flag: `concentration` names `giver` and `receiver`; `trading` names
+    the pair as `first` and `second`."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(["concentration", "trading"]))
+    month = fields.String(required=True, metadata={"description": "YYYY-MM"})
+    giver = fields.Nested(PersonOut)
+    receiver = fields.Nested(PersonOut)
+    first = fields.Nested(PersonOut)
+    second = fields.Nested(PersonOut)
+    points = fields.Integer(required=True)
+    detail = fields.String(required=True)
+
+
+class FlagsOut(Schema):
+    items = fields.List(fields.Nested(FlagOut), required=True)
