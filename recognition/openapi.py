@@ -42,10 +42,11 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, jsonify, make_response, render_template
 from marshmallow import Schema
 
 from recognition import api_schemas as api
+from recognition.headers import API_DOCS_CONTENT_SECURITY_POLICY
 from recognition.inputs import MAX_ID
 from recognition.kudos import schemas as kudos
 from recognition.mentorship import schemas as mentorship
@@ -558,8 +559,8 @@ def _operation(op: Op) -> dict:
         "security": [{SECURITY_SCHEME: [op.scope]}] if op.scope else [],
         "responses": {},
     }
-    if op.description:
-        operation["description"] = op.description
+    who = f"Needs a token with the scope `{op.scope}`." if op.scope else "Public: no token."
+    operation["description"] = f"{who} {op.description}" if op.description else who
     params = _path_parameters(op.rule) + [p.as_dict() for p in op.params]
     if params:
         operation["parameters"] = params
@@ -613,7 +614,7 @@ def build_document() -> dict:
     """The OpenAPI 3.1 document of every operation in `OPERATIONS`, as a dict."""
     spec = APISpec(
         title="Laurel API",
-        version="1",
+        version="v1",
         openapi_version=OPENAPI_VERSION,
         plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name_resolver)],
         info={
@@ -653,4 +654,6 @@ def document() -> Response:
 @bp.get("/api/docs")
 def docs_page():
     """The API reference for people, rendered in the browser by the vendored Redoc."""
-    return render_template("api/docs.html")
+    response = make_response(render_template("api/docs.html"))
+    response.headers["Content-Security-Policy"] = API_DOCS_CONTENT_SECURITY_POLICY
+    return response
