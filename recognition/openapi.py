@@ -175,7 +175,7 @@ OPERATIONS: list[Op] = [
         "Leaderboards",
         "read",
         {200: api.LeaderboardSchema},
-        errors=(404, 503),
+        errors=(404, 422, 503),
         params=(
             query("period", "the board's period", type="string", enum=list(PERIODS)),
             query("team", "a team slug; the organisation's board without it"),
