@@ -6,6 +6,8 @@ turned off in the htmx-config meta tag, its rules live in laurel.css), no
 plugins, no framing (`frame-ancestors 'none'`, and X-Frame-Options for older
 browsers), forms that post only to Laurel. HSTS is sent only over HTTPS, where
 it means something (behind a proxy, LAUREL_PROXY_FIX makes HTTPS visible).
+One page sets a looser policy of its own: the API reference (/api/docs), see
+API_DOCS_CONTENT_SECURITY_POLICY.
 """
 
 from __future__ import annotations
