@@ -254,13 +254,30 @@ class RevokedBadgeSchema(Schema):
 
 
 class RulesetDocumentSchema(Schema):
-    """A ruleset document (see `scoring/default_ruleset.json`), checked field by field
-    by the rules engine; a 422 names each bad field by its path."""
+    """A ruleset document, as `scoring/default_ruleset.json` (version 1) is one. The rules
+    engine checks it field by field; a 422 names each bad field by its path (such as
+    `badges.2.levels.0.threshold`)."""
 
     class Meta:
         unknown = INCLUDE
 
-    version = fields.Raw(metadata={"description": "ignored: the next version is assigned"})
+    name = fields.String(metadata={"description": "shown to admins"})
+    points = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": f"points per event type ({', '.join(EVENT_TYPES)}), x `count`"},
+    )
+    network_multipliers = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        metadata={"description": f"per network ({', '.join(NETWORKS)})"},
+    )
+    daily_caps = fields.Dict(metadata={"description": "per person and local day"})
+    max_event_age_days = fields.Integer(
+        allow_none=True, metadata={"description": "older events earn nothing; null: no limit"}
+    )
+    badges = fields.List(fields.Dict(), metadata={"description": "badge definitions"})
+    tiers = fields.List(fields.Dict(), metadata={"description": "thought-leader tiers, in order"})
 
 
 class RulesetSavedSchema(Schema):
