@@ -28,14 +28,35 @@ class GiveSchema(Schema):
         Text(validate=validate.Length(min=1, max=64)),
         required=True,
         validate=validate.Length(max=50),
+        metadata={"description": "1 to 5 employee ids, not the giver's"},
     )
     # Trimmed and measured by the rules; this bounds what is read at all.
-    message = Text(required=True, validate=validate.Length(max=5000))
-    value = Text(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    points = fields.Integer(
-        load_default=0, strict=True, validate=validate.Range(min=0, max=MAX_POINTS)
+    message = Text(
+        required=True,
+        validate=validate.Length(max=5000),
+        metadata={
+            "description": "plain text, 1 to 500 characters after trimming, at least "
+            "the configured minimum"
+        },
     )
-    event = fields.Nested(EventRef, load_default=None, allow_none=True)
+    value = Text(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=64),
+        metadata={"description": "one of the organisation's company values"},
+    )
+    points = fields.Integer(
+        load_default=0,
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_POINTS),
+        metadata={"description": "per receiver, from the giver's allowance left this month"},
+    )
+    event = fields.Nested(
+        EventRef,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "a share by one of the receivers that this kudos thanks for"},
+    )
 
 
 class ReactionSchema(Schema):
