@@ -29,6 +29,7 @@ from scoring.models import PersonProgress
 from scoring.rules import load_default_document
 from scoring.rulesets import live_scoring
 from tests.helpers import add_person, event, token
+from tests.test_fuzz import ROUTES as FUZZ_ROUTES
 
 NOW = "2026-11-20T12:00:00+00:00"
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -96,6 +97,27 @@ def test_every_error_answer_is_problem_json(document):
                     assert schema == {"$ref": "#/components/schemas/Problem"}
 
 
+def _validator(schema: dict, document: dict) -> Draft202012Validator:
+    root = {**schema, "components": document["components"]}
+    return Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def test_the_valid_bodies_the_fuzz_test_sends_match_the_declared_request_schemas(app, document):
+    """The fuzz test's templates are bodies each view accepts: the document must too."""
+    checked = 0
+    for method, rule in _api_rules(app):
+        template = FUZZ_ROUTES[rule.endpoint].json
+        operation = document["paths"][openapi.openapi_path(rule.rule)][method.lower()]
+        assert (template is None) == ("requestBody" not in operation), (method, rule.rule)
+        if template is None:
+            continue
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        errors = [e.message for e in _validator(schema, document).iter_errors(template)]
+        assert not errors, (method, rule.rule, errors)
+        checked += 1
+    assert checked >= 10
+
+
 def test_the_document_is_served_without_a_token(client, document):
     resp = client.get("/api/v1/openapi.json")
     assert resp.status_code == 200 and resp.mimetype == "application/json"
@@ -157,8 +179,7 @@ class Checker:
         assert declared is not None, f"{where}: status not in the document"
         assert resp.mimetype in declared["content"], f"{where}: {resp.mimetype} not declared"
         schema = declared["content"][resp.mimetype]["schema"]
-        root = {**schema, "components": self.document["components"]}
-        validator = Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        validator = _validator(schema, self.document)
         body = resp.get_json(force=True)
         errors = [
             f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
