@@ -28,7 +28,7 @@ from recognition.tokens import SCOPES
 from scoring.models import PersonProgress
 from scoring.rules import load_default_document
 from scoring.rulesets import live_scoring
-from tests.helpers import add_person, event, token
+from tests.helpers import add_person, event, sign_in, token
 from tests.test_fuzz import ROUTES as FUZZ_ROUTES
 
 NOW = "2026-11-20T12:00:00+00:00"
@@ -401,3 +401,10 @@ def test_real_answers_of_every_operation_match_the_document(
     } - check.succeeded
     assert not missing, f"add a real successful answer of these to this test: {sorted(missing)}"
     assert {400, 401, 403, 404, 409, 410, 422} <= check.statuses
+
+
+def test_the_tokens_page_links_the_api_reference(client, freeze_time):
+    freeze_time(NOW)
+    sign_in(client, add_person("A1", role="admin"))
+    html = client.get("/admin/tokens").get_data(as_text=True)
+    assert '<a href="/api/docs">API reference</a>' in html
