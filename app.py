@@ -86,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
     from recognition.kudos.views import bp as kudos_pages
     from recognition.mentorship.api import bp as mentorship_api
     from recognition.mentorship.views import bp as mentorship_pages
+    from recognition.openapi import bp as openapi
     from recognition.pages import bp as me_pages
     from recognition.problems import register_error_handlers
     from scoring.api import bp as scoring_api
@@ -108,6 +109,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(kudos_api)
     app.register_blueprint(kudos_pages)
     app.register_blueprint(mentorship_api)
+    app.register_blueprint(openapi)
     app.register_blueprint(scoring_pages)
     app.cli.add_command(laurel_cli)
     return app

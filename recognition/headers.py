@@ -6,6 +6,8 @@ turned off in the htmx-config meta tag, its rules live in laurel.css), no
 plugins, no framing (`frame-ancestors 'none'`, and X-Frame-Options for older
 browsers), forms that post only to Laurel. HSTS is sent only over HTTPS, where
 it means something (behind a proxy, LAUREL_PROXY_FIX makes HTTPS visible).
+One page sets a looser policy of its own: the API reference (/api/docs), see
+API_DOCS_CONTENT_SECURITY_POLICY.
 """
 
 from __future__ import annotations
@@ -24,6 +26,19 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "form-action 'self'",
         "frame-ancestors 'none'",
     ]
+)
+# The API reference page (/api/docs) alone, for the vendored Redoc (static/redoc/):
+# - inline styles: Redoc renders with styled-components, which writes its CSS into
+#   <style> elements at run time, and React sets style attributes; neither can carry
+#   a nonce or a fixed hash;
+# - `data:` images: its icons are inline SVG in that CSS;
+# - `blob:` workers: its search index runs in a worker built from a Blob of its own code.
+# Scripts still load from Laurel only, and the page shows the OpenAPI document alone,
+# which holds no one's data.
+API_DOCS_CONTENT_SECURITY_POLICY = (
+    CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    .replace("img-src 'self'", "img-src 'self' data:")
+    .replace("connect-src 'self'", "connect-src 'self'; worker-src blob:")
 )
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

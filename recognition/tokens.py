@@ -127,6 +127,8 @@ def require_scope(scope: str):
             g.api_token = token
             return view(*args, **kwargs)
 
+        # Read by the OpenAPI test: the document must name the scope the view asks for.
+        wrapped.required_scope = scope
         return wrapped
 
     return decorator

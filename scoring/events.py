@@ -46,14 +46,40 @@ class EventSchema(Schema):
         # Integrations may send fields we do not know yet; they are ignored, not fatal.
         unknown = EXCLUDE
 
-    id = Text(required=True, validate=validate.Length(min=1, max=200))
-    source = Text(validate=validate.Length(min=1, max=64))
+    # The descriptions are for the API's OpenAPI document.
+    id = Text(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "the event's id at its source; (source, id) is stored once"},
+    )
+    source = Text(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "the token's source (the default); no other"},
+    )
     type = Text(required=True, validate=validate.OneOf(EVENT_TYPES))
-    employee_id = Text(required=True, validate=validate.Length(min=1, max=64))
+    employee_id = Text(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "the person's HR id; unknown ones are held until imported"},
+    )
     network = Text(required=True, validate=validate.OneOf(NETWORKS))
-    occurred_at = Moment(required=True, validate=_not_in_future)
-    content_id = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    count = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1))
+    occurred_at = Moment(
+        required=True,
+        validate=_not_in_future,
+        metadata={"description": "with a UTC offset; at most 5 minutes ahead"},
+    )
+    content_id = Text(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "what was shared (see PUT /api/v1/content/{content_id})"},
+    )
+    count = fields.Integer(
+        strict=True,
+        load_default=1,
+        validate=validate.Range(min=1),
+        metadata={"description": "engagements aggregated, at most 10,000; a share's is 1"},
+    )
 
     @validates_schema(skip_on_field_errors=True)
     def _count_is_bounded(self, data, **kwargs):

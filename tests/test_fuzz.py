@@ -251,6 +251,8 @@ ROUTES: dict[str, Fuzz] = {
     "mentorship_api.act_on_pair": Fuzz(
         path={"pair_id": ("1", "2"), "action": ("accept", "cancel")}, json={"employee_id": "E1"}
     ),
+    "openapi.document": Fuzz(),
+    "openapi.docs_page": Fuzz(),
     # pages
     "me_pages.me": Fuzz(query=("known",)),
     "me_pages.profile": Fuzz(path=PERSON),
