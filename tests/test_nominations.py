@@ -335,7 +335,7 @@ def _bonus_rows(n) -> int:
 def test_approval_pays_badge_and_points_once_under_a_double_click(org):
     category(steps=[{"decider": "admin"}])
     n = nominate(org["mia"], org["eve"])
-    first, changed = service.approve(n.id, org["ada"].id)
+    _, changed = service.approve(n.id, org["ada"].id)
     again, changed_again = service.approve(n.id, org["ada"].id)
     same_step, _ = service.approve(n.id, org["ada"].id, step=1)
     assert changed and not changed_again
