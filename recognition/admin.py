@@ -977,6 +977,8 @@ SCOPE_DESCRIPTIONS = {
     "events:write": "Post share and engagement events",
     "events:backfill": "With events:write: events earn points however long ago they happened (for importing history)",
     "directory:write": "Create and update employees and teams",
+    "nominations:write": "Submit nominations for a named nominator",
+    "nominations:decide": "Approve, decline or withdraw nominations for a named person (their rights apply)",
     "read": "Read leaderboards, badges and notifications",
     "admin": "Everything, including rulesets, badges and re-scoring",
 }

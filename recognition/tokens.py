@@ -19,7 +19,18 @@ from recognition.problems import problem
 
 # events:backfill: with events:write, events may earn points however long ago
 # they occurred (an admin-controlled import of history).
-SCOPES = ("events:write", "events:backfill", "directory:write", "kudos:write", "read", "admin")
+# nominations:write submits nominations for a named nominator; nominations:decide
+# approves, declines and withdraws them for a named actor (whose rights still apply).
+SCOPES = (
+    "events:write",
+    "events:backfill",
+    "directory:write",
+    "kudos:write",
+    "nominations:write",
+    "nominations:decide",
+    "read",
+    "admin",
+)
 TOKEN_PREFIX = "lrl_"
 
 
