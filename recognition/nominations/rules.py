@@ -254,6 +254,7 @@ def check_nomination(check: NominateCheck) -> dict[str, list[str]]:
         if (
             category.who_may_nominate == "reports"
             and nominee is not None
+            and "nominee_id" not in errors
             and nominee.id not in check.reports
         ):
             _add(errors, "nominee_id", f"{category.name} is for a manager's own direct reports")

@@ -429,7 +429,7 @@ def _category_form(row=None) -> dict:
     }
 
 
-def _read_category_form() -> tuple[dict, dict, dict]:
+def _read_category_form() -> tuple[dict, dict]:
     f = request.form
     form = {
         "name": f.get("name", "")[:200],
@@ -448,12 +448,10 @@ def _read_category_form() -> tuple[dict, dict, dict]:
             for i in range(1, rules.MAX_STEPS + 1)
         ],
     }
-    errors: dict[str, list[str]] = {}
     try:
         bonus = whole_number(form["bonus_points"], 0, rules.MAX_BONUS)
     except ValueError:
-        errors["bonus_points"] = [f"a whole number from 0 to {rules.MAX_BONUS}"]
-        bonus = 0
+        bonus = -1  # the rules name it, beside the other fields' errors
     steps = []
     for step in form["steps"]:
         if not step["decider"]:
@@ -472,7 +470,7 @@ def _read_category_form() -> tuple[dict, dict, dict]:
         "steps": steps,
         "active": form["active"],
     }
-    return form, doc, errors
+    return form, doc
 
 
 def _category_page(form, errors, row=None, status=200):
@@ -510,13 +508,10 @@ def save_category():
     row = service.category(slug) if slug else None
     if slug and row is None:
         abort(404, f"No category {slug!r}.")
-    form, doc, errors = _read_category_form()
-    if not errors:
-        try:
-            saved = service.save_category(doc, slug=slug, note=form["note"], by=me.email)
-        except rules.CategoryError as exc:
-            errors = exc.errors
-        else:
-            flash(f"{saved.name} saved as version {saved.version}.", "success")
-            return redirect(url_for(".admin", category=saved.slug), 303)
-    return _category_page(form, errors, row, 422)
+    form, doc = _read_category_form()
+    try:
+        saved = service.save_category(doc, slug=slug, note=form["note"], by=me.email)
+    except rules.CategoryError as exc:
+        return _category_page(form, exc.errors, row, 422)
+    flash(f"{saved.name} saved as version {saved.version}.", "success")
+    return redirect(url_for(".admin", category=saved.slug), 303)
