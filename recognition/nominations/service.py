@@ -439,9 +439,12 @@ def _decide(nomination_id: int, actor_id: int, outcome: str, reason: str | None,
     return nomination, True, now
 
 
-def approve(nomination_id: int, actor_id: int, step: int | None = None) -> tuple[Nomination, bool]:
+def approve(
+    nomination_id: int, actor_id: int, step: int | None = None, refresh: bool = True
+) -> tuple[Nomination, bool]:
     """Approve the waiting step as `actor_id`; returns the nomination and whether it
-    changed. The last step pays the badge and the bonus points exactly once."""
+    changed. The last step pays the badge and the bonus points exactly once.
+    `refresh=False` leaves the boards to a rebuild that follows (the demo seed)."""
     ensure_scoring_setup()
     for _attempt in range(3):
         begin_write(db.session)
@@ -466,7 +469,7 @@ def approve(nomination_id: int, actor_id: int, step: int | None = None) -> tuple
         except BaseException:
             db.session.rollback()
             raise
-        if changed and nomination.status == "approved":
+        if refresh and changed and nomination.status == "approved":
             refresh_after_awards([nomination.nominee_id])
         return nomination, changed
     raise NominationRefused({"_schema": ["busy; try again"]}, 409)
