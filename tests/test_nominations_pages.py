@@ -291,3 +291,13 @@ def test_the_top_bar_links_nominations_and_the_team_for_managers(client, org):
     assert ">Nominations</a>" in page and ">Team</a>" not in page
     sign_in(client, org["mia"])
     assert ">Team</a>" in client.get("/nominations").get_data(as_text=True)
+
+
+def test_a_profile_lists_the_nominations_won(client, org):
+    n = _nominate(org)
+    sign_in(client, org["cal"])
+    assert "Nominations won" not in client.get("/people/E1").get_data(as_text=True)
+    service.approve(n.id, org["sam"].id)
+    page = client.get("/people/E1").get_data(as_text=True)
+    assert "Nominations won" in page and "Advocate of the month</span> November 2026" in page
+    assert REASON not in page  # Eve has not chosen to show reasons

@@ -746,10 +746,14 @@ class WallEntry:
         }
 
 
-def wall(period: str | None = None, limit: int = 100) -> list[WallEntry]:
+def wall(
+    period: str | None = None, limit: int = 100, nominee_id: int | None = None
+) -> list[WallEntry]:
     """Approved nominations, newest period first; the reason only where the nominee
     chose to show it."""
     query = select(Nomination).where(Nomination.status == "approved")
+    if nominee_id is not None:
+        query = query.where(Nomination.nominee_id == nominee_id)
     if period:
         query = query.where(Nomination.period == period)
     rows = list(

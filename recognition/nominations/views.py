@@ -388,7 +388,7 @@ def save_wall_setting():
 
 def profile_outcomes(person: Employee) -> list:
     """Nominations this person won, for their profile."""
-    return [e for e in service.wall() if e.nominee.id == person.id][:5]
+    return service.wall(nominee_id=person.id, limit=5)
 
 
 # --- admin: categories --------------------------------------------------------------------
