@@ -140,6 +140,8 @@ def test_approve_inline_from_the_queue(client, org):
         headers=HX,
     ).get_data(as_text=True)
     assert "Already done; nothing changed." in again
+    page = client.get(f"/nominations/{n.id}").get_data(as_text=True)
+    assert "Awarded 100 points and the Recognised Advocate badge." in page
 
 
 def test_decline_without_a_reason_is_refused_in_place(client, org):

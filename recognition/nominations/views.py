@@ -266,6 +266,7 @@ def _detail_context(n: Nomination, me: Employee, errors: dict | None = None) -> 
         "errors": errors or {},
         "why_not": service.refusal(n, me) if n.status in OPEN else None,
         "status_labels": STATUS_LABELS,
+        "badge_name": service.manual_badges().get(cat.badge, cat.badge) if cat.badge else None,
     }
 
 
