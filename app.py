@@ -86,9 +86,12 @@ def create_app(config: dict | None = None) -> Flask:
     from recognition.kudos.views import bp as kudos_pages
     from recognition.mentorship.api import bp as mentorship_api
     from recognition.mentorship.views import bp as mentorship_pages
+    from recognition.nominations.api import bp as nominations_api
+    from recognition.nominations.views import bp as nominations_pages
     from recognition.openapi import bp as openapi
     from recognition.pages import bp as me_pages
     from recognition.problems import register_error_handlers
+    from recognition.team.views import bp as team_pages
     from scoring.api import bp as scoring_api
     from scoring.badges_api import bp as badges_api
     from scoring.pages import bp as scoring_pages
@@ -102,6 +105,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(me_pages)
     app.register_blueprint(admin_pages)
     app.register_blueprint(mentorship_pages)
+    app.register_blueprint(nominations_pages)
+    app.register_blueprint(team_pages)
     register_error_handlers(app)
     app.register_blueprint(scoring_api)
     app.register_blueprint(people_api)
@@ -110,6 +115,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(kudos_pages)
     app.register_blueprint(mentorship_api)
     app.register_blueprint(openapi)
+    app.register_blueprint(nominations_api)
     app.register_blueprint(scoring_pages)
     app.cli.add_command(laurel_cli)
     return app

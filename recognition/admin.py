@@ -979,6 +979,8 @@ SCOPE_DESCRIPTIONS = {
     "directory:write": "Create and update employees and teams",
     "kudos:write": "Give kudos, react and comment for the person a request names (chat integrations)",
     "mentorship:write": "Set mentorship profiles and act on mentorships for the person a request names",
+    "nominations:write": "Submit nominations for a named nominator",
+    "nominations:decide": "Approve, decline or withdraw nominations for a named person (their rights apply)",
     "read": "Read leaderboards, badges and notifications",
     "admin": "Everything, including rulesets, badges and re-scoring",
 }

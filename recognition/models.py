@@ -20,6 +20,12 @@ from recognition.mentorship.models import (
     Topic,
     Transition,
 )
+from recognition.nominations.models import (
+    Nomination,
+    NominationCategory,
+    NominationDecision,
+    NominationTransition,
+)
 from recognition.people import Employee, Team
 from recognition.sessions import WebSession
 from recognition.tokens import ApiToken
@@ -60,6 +66,10 @@ __all__ = [
     "MenteeAsk",
     "MentorOffer",
     "Mentorship",
+    "Nomination",
+    "NominationCategory",
+    "NominationDecision",
+    "NominationTransition",
     "Notification",
     "PendingEvent",
     "PersonProgress",

@@ -52,6 +52,8 @@ from recognition.kudos import schemas as kudos
 from recognition.mentorship import schemas as mentorship
 from recognition.mentorship.matching import Mode
 from recognition.mentorship.models import STATES
+from recognition.nominations import schemas as nominations
+from recognition.nominations.models import STATUSES as NOMINATION_STATUSES
 from recognition.problems import RETRY_AFTER_SECONDS
 from recognition.tokens import SCOPES
 from scoring.badges_api import AwardBody, RescoreBody, RevokeBody
@@ -66,11 +68,14 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 # What each scope lets a token do (tokens.SCOPES; a test checks both name the same).
 SCOPE_TEXT = {
     "events:write": "post share and engagement events for the token's own source; "
-    "content topics; mentorship profiles and moves for a named person",
+    "content items and their topics",
     "events:backfill": "with events:write, old events still earn points (an import of history)",
     "directory:write": "create and update people in the directory",
     "kudos:write": "give kudos, react and comment, for a named person (chat integrations)",
     "mentorship:write": "set mentorship profiles and act on mentorships, for a named person",
+    "nominations:write": "submit nominations for a named nominator",
+    "nominations:decide": "approve, decline or withdraw nominations as a named person, "
+    "whose own rights still apply",
     "read": "read boards, people, badges, notifications, kudos, mentorship profiles and pairs",
     "admin": "everything above, and the admin operations",
 }
@@ -82,6 +87,7 @@ TAGS = [
     ("Achievements", "Badges, tiers, notifications and Open Badges credentials."),
     ("Kudos", "Peer recognition from a monthly allowance."),
     ("Mentorship", "Topics, mentor offers and mentee asks, matching runs, mentorships."),
+    ("Nominations", "Managers nominate advocates; staged approval pays badge and points once."),
     ("Admin", "Rulesets, re-scores, jobs, manual badges, dead letters, kudos review."),
     ("Meta", "This description of the API."),
 ]
@@ -323,6 +329,95 @@ OPERATIONS: list[Op] = [
         "read",
         {200: kudos.AllowanceOut},
         errors=(404,),
+    ),
+    # --- nominations
+    Op(
+        "POST",
+        "/api/v1/nominations",
+        "Submit a nomination for a nominator (its evidence is frozen now)",
+        "Nominations",
+        "nominations:write",
+        {
+            201: ("Submitted.", nominations.NominationSchema),
+            200: ("The same Idempotency-Key again: that nomination.", nominations.NominationSchema),
+        },
+        body=nominations.NominateSchema,
+        errors=(403, 409),
+        params=(
+            Param(
+                "Idempotency-Key",
+                "makes a retried submission one nomination",
+                where="header",
+                schema={"type": "string", "minLength": 1, "maxLength": 200},
+            ),
+        ),
+    ),
+    Op(
+        "GET",
+        "/api/v1/nominations",
+        "Nominations, newest first",
+        "Nominations",
+        "read",
+        {200: nominations.NominationListSchema},
+        errors=(404, 422),
+        params=(
+            query("status", "one state", type="string", enum=list(NOMINATION_STATUSES)),
+            query("category", "a category slug"),
+            query("period", "e.g. 2026-11, 2026-Q4 or 2026"),
+            query("nominee_id", PERSON),
+            query("limit", "page size", type="integer", minimum=1, maximum=100),
+        ),
+    ),
+    Op(
+        "GET",
+        "/api/v1/nominations/<int:nomination_id>",
+        "A nomination with its evidence and timeline",
+        "Nominations",
+        "read",
+        {200: nominations.NominationSchema},
+        errors=(404,),
+    ),
+    Op(
+        "POST",
+        "/api/v1/nominations/<int:nomination_id>/approve",
+        "Approve the waiting step as a named person (again: the same answer)",
+        "Nominations",
+        "nominations:decide",
+        {200: nominations.NominationSchema},
+        body=nominations.ApproveSchema,
+        errors=(403, 404, 409),
+        description="The last step's approval pays the category's badge and bonus points "
+        "through the ledger, exactly once.",
+    ),
+    Op(
+        "POST",
+        "/api/v1/nominations/<int:nomination_id>/decline",
+        "Decline the waiting step as a named person, with a reason",
+        "Nominations",
+        "nominations:decide",
+        {200: nominations.NominationSchema},
+        body=nominations.DeclineSchema,
+        errors=(403, 404, 409),
+    ),
+    Op(
+        "POST",
+        "/api/v1/nominations/<int:nomination_id>/withdraw",
+        "Withdraw an open nomination as its nominator",
+        "Nominations",
+        "nominations:decide",
+        {200: nominations.NominationSchema},
+        body=nominations.WithdrawSchema,
+        errors=(403, 404, 409),
+    ),
+    Op(
+        "GET",
+        "/api/v1/recognition-wall",
+        "Winners by period and category (reasons where the winner allows)",
+        "Nominations",
+        "read",
+        {200: nominations.WallSchema},
+        errors=(422,),
+        params=(query("period", "e.g. 2026-11; all periods when left out"),),
     ),
     # --- mentorship
     Op(

@@ -29,6 +29,7 @@ from recognition.auth import current_person, login_required
 from recognition.extensions import begin_write, db, htmx
 from recognition.inputs import record_id
 from recognition.kudos import views as kudos_views
+from recognition.nominations import views as nominations_views
 from recognition.people import Employee
 from recognition.problems import problem
 from scoring import badges, history, standings
@@ -189,6 +190,7 @@ def profile(employee_id: str):
         tier=_tier(achievements["tier"], tier_names),
         earned=_earned(achievements["earned"]),
         kudos=kudos_views.profile_panel(person, current_person()),
+        wins=nominations_views.profile_outcomes(person),
     )
 
 

@@ -43,6 +43,8 @@ class Employee(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The person's own choice: hidden from public boards, still sees their own rank.
     leaderboard_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The person's own choice: the reasons of nominations they won show on the wall.
+    show_nomination_reasons: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

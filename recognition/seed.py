@@ -18,6 +18,7 @@ from flask import current_app
 from recognition.clock import utcnow
 from recognition.extensions import begin_write, db
 from recognition.mentorship.seed import seed_mentorship
+from recognition.nominations.seed import seed_nominations
 from recognition.people import EmployeeSchema, upsert_employee
 from recognition.tokens import create_token
 
@@ -156,6 +157,7 @@ def seed_demo(people: int = 200, days: int = 90, random_seed: int = 7) -> dict:
     kudos = seed_kudos(
         list(db.session.scalars(select(Employee).order_by(Employee.id))), rng, utcnow()
     )
+    nominations = seed_nominations(rng)
     rebuild_derived()
     mentorship = seed_mentorship(rng)
 
@@ -167,6 +169,7 @@ def seed_demo(people: int = 200, days: int = 90, random_seed: int = 7) -> dict:
         "events": stored,
         "kudos": kudos["kudos"],
         "mentorships": mentorship["mentorships"],
+        "nominations": nominations["nominations"],
         "demo API token": secret,
     }
 

@@ -20,12 +20,16 @@ from recognition.problems import problem
 # events:backfill: with events:write, events may earn points however long ago
 # they occurred (an admin-controlled import of history). kudos:write and
 # mentorship:write: an integration acting for the person it names.
+# nominations:write submits nominations for a named nominator; nominations:decide
+# approves, declines and withdraws them for a named actor (whose rights still apply).
 SCOPES = (
     "events:write",
     "events:backfill",
     "directory:write",
     "kudos:write",
     "mentorship:write",
+    "nominations:write",
+    "nominations:decide",
     "read",
     "admin",
 )

@@ -190,44 +190,68 @@ def revoke_badge(assertion_id: str, reason: str, by: str) -> BadgeAward:
 def award_manual(person: Employee, slug: str, by: str, reason: str | None = None) -> BadgeAward:
     """Give a manual badge (for example after an approved nomination)."""
     live = live_scoring()
-    badge = _definitions(live.ruleset).get(slug)
+    begin_write(db.session)
+    try:
+        award = grant_manual(live.generation, live.ruleset, person.id, slug, by)
+    except BaseException:
+        db.session.rollback()
+        raise
+    if award is None:
+        db.session.rollback()
+        badge = _definitions(live.ruleset)[slug]
+        raise BadgeError("badge", f"{person.name} already holds every level of {badge.name}")
+    db.session.commit()
+    return award
+
+
+def grant_manual(
+    gen: int,
+    rules,
+    employee_id: int,
+    slug: str,
+    by: str,
+    cause_type: str | None = None,
+    cause_id: int | None = None,
+) -> BadgeAward | None:
+    """The next level of a manual badge, in the caller's transaction (and a
+    notification); None when the person holds every level. BadgeError if `slug`
+    is not a manual badge of `rules`. A re-score keeps these awards."""
+    badge = _definitions(rules).get(slug)
     if badge is None:
         raise BadgeError("badge", f"no badge {slug!r} in the live ruleset")
     if badge.kind != "manual":
         raise BadgeError("badge", f"{badge.name} is earned, not given")
-    begin_write(db.session)
     held = set(
         db.session.scalars(
             select(BadgeAward.level).where(
-                BadgeAward.generation == live.generation,
-                BadgeAward.employee_id == person.id,
+                BadgeAward.generation == gen,
+                BadgeAward.employee_id == employee_id,
                 BadgeAward.badge == slug,
             )
         )
     )
     level = next((lv.level for lv in badge.levels if lv.level not in held), None)
     if level is None:
-        db.session.rollback()
-        raise BadgeError("badge", f"{person.name} already holds every level of {badge.name}")
+        return None
     award = BadgeAward(
-        generation=live.generation,
-        employee_id=person.id,
+        generation=gen,
+        employee_id=employee_id,
         badge=slug,
         level=level,
         earned_at=utcnow(),
-        cause_type=None,
-        cause_id=None,
-        ruleset_version=live.ruleset.version,
+        cause_type=cause_type,
+        cause_id=cause_id,
+        ruleset_version=rules.version,
         assertion_id=str(uuid.uuid4()),
         awarded_by=by,
     )
     db.session.add(award)
     db.session.flush()
     notify_badges(
-        live.ruleset,
+        rules,
         [
             {
-                "employee_id": person.id,
+                "employee_id": employee_id,
                 "badge": slug,
                 "level": level,
                 "assertion_id": award.assertion_id,
@@ -235,7 +259,6 @@ def award_manual(person: Employee, slug: str, by: str, reason: str | None = None
             }
         ],
     )
-    db.session.commit()
     return award
 
 

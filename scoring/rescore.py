@@ -349,6 +349,10 @@ def switch_to(gen: int, rules: Ruleset, high_water: int) -> int:
     return caught_up
 
 
+# Badges people give (manual awards, approved nominations): a replay never decides them.
+GIVEN_CAUSES = (None, "nomination")
+
+
 def _carry_over_badges(old: int, gen: int) -> None:
     """Keep what people hold that events do not decide: manual awards, revocations,
     and the public assertion ids already handed out."""
@@ -361,7 +365,7 @@ def _carry_over_badges(old: int, gen: int) -> None:
         key = (before.employee_id, before.badge, before.level)
         now = current.get(key)
         if now is None:
-            if before.cause_type is not None and before.revoked_at is None:
+            if before.cause_type not in GIVEN_CAUSES and before.revoked_at is None:
                 continue  # earned from events the new rules no longer reward
             now = BadgeAward(
                 generation=gen,

@@ -38,6 +38,7 @@ from recognition.admin import _sections
 from recognition.extensions import db
 from recognition.kudos import service as kudos_service
 from recognition.mentorship import service as mentorship
+from recognition.nominations import service as nominations
 from recognition.tokens import create_token
 from scoring import badges
 from scoring.rules import load_default_document
@@ -205,6 +206,15 @@ GIVE = {
     "event": {"source": "fuzz", "id": "fuzz-1"},
 }
 
+NOMINATION = {"nomination_id": ("1", "2")}
+NOMINATE = {
+    "nominator_id": "E1",
+    "nominee_id": "E3",
+    "category": "advocate",
+    "period": "2026-11",
+    "reason": "Shared every launch post and coached two new advocates.",
+}
+
 ROUTES: dict[str, Fuzz] = {
     # JSON API
     "scoring_api.post_events": Fuzz(json=EVENT, batch=True),
@@ -230,6 +240,17 @@ ROUTES: dict[str, Fuzz] = {
     "kudos_api.get_allowance": Fuzz(path=PERSON),
     "kudos_api.reverse_kudos": Fuzz(path=KUDOS, json={"reason": "traded points"}),
     "kudos_api.get_flags": Fuzz(),
+    "nominations_api.create_nomination": Fuzz(json=NOMINATE),
+    "nominations_api.list_nominations": Fuzz(
+        query=("status", "category", "period", "nominee_id", "limit")
+    ),
+    "nominations_api.get_nomination": Fuzz(path=NOMINATION),
+    "nominations_api.approve_nomination": Fuzz(path=NOMINATION, json={"actor_id": "E1", "step": 1}),
+    "nominations_api.decline_nomination": Fuzz(
+        path=NOMINATION, json={"actor_id": "E1", "reason": "Not this time.", "step": 1}
+    ),
+    "nominations_api.withdraw_nomination": Fuzz(path=NOMINATION, json={"actor_id": "E3"}),
+    "nominations_api.recognition_wall": Fuzz(query=("period",)),
     "scoring_api.get_dead_letters": Fuzz(),
     "scoring_api.retry_dead_letter": Fuzz(path={"dead_letter_id": ("1", "2")}),
     "mentorship_api.put_content": Fuzz(
@@ -322,6 +343,40 @@ ROUTES: dict[str, Fuzz] = {
     "mentorship_pages.run": Fuzz(path={"run_id": ("1", "2")}, query=("poll",)),
     "mentorship_pages.drop_pair": Fuzz(path={"run_id": ("1", "2"), "pair_id": ("1", "2")}, form=()),
     "mentorship_pages.publish": Fuzz(path={"run_id": ("1", "2")}, form=()),
+    "nominations_pages.index": Fuzz(),
+    "nominations_pages.nominate_page": Fuzz(query=("nominee", "category", "period", "q")),
+    "nominations_pages.people": Fuzz(query=("q", "nominee")),
+    "nominations_pages.evidence_preview": Fuzz(query=("nominee", "category", "period")),
+    "nominations_pages.nominate": Fuzz(
+        form=("form_token", "nominee", "category", "period", "q", "reason", "search")
+    ),
+    "nominations_pages.nomination": Fuzz(path=NOMINATION),
+    "nominations_pages.approve": Fuzz(path=NOMINATION, form=("step", "where")),
+    "nominations_pages.decline": Fuzz(path=NOMINATION, form=("step", "where", "reason")),
+    "nominations_pages.withdraw": Fuzz(path=NOMINATION, form=("where",)),
+    "nominations_pages.wall": Fuzz(query=("period",)),
+    "nominations_pages.save_wall_setting": Fuzz(form=("show_nomination_reasons",)),
+    "nominations_pages.admin": Fuzz(query=("category",)),
+    "nominations_pages.save_category": Fuzz(
+        form=(
+            "slug",
+            "name",
+            "description",
+            "period",
+            "badge",
+            "bonus_points",
+            "who_may_nominate",
+            "step1_decider",
+            "step1_group",
+            "step2_decider",
+            "step2_group",
+            "step3_decider",
+            "active",
+            "note",
+        )
+    ),
+    "team_pages.team": Fuzz(query=("manager", "sort")),
+    "team_pages.team_csv": Fuzz(query=("manager", "sort")),
     "auth.sign_in_page": Fuzz(query=("next",)),
     "auth.demo_sign_in": Fuzz(query=("next", "q", "role")),
     "auth.demo_sign_in_post": Fuzz(form=("employee_id", "next")),
@@ -492,6 +547,23 @@ def world(app, client, freeze_time):
     award = badges.award_manual(admin, "recognised-advocate", by="fuzz")
     kudos_service.give(
         kudos_service.GiveRequest(admin.id, (colleague.id,), "Thanks a lot!", points=5)
+    )
+    # Nomination 1 waits for step 1 (an admin's), for the admin to act on.
+    nominator = add_person("E3", manager_id="E2", role="manager")
+    nominations.save_category(
+        {
+            "name": "Advocate",
+            "period": "month",
+            "badge": "recognised-advocate",
+            "bonus_points": 100,
+            "who_may_nominate": "anyone",
+            "steps": [{"decider": "admin"}],
+        }
+    )
+    nominations.nominate(
+        nominations.NominateRequest(
+            nominator.id, colleague.id, "advocate", "2026-11", NOMINATE["reason"]
+        )
     )
     _, secret = create_token("fuzz", ["admin"])
     return {"admin": SimpleNamespace(id=admin.id), "assertion": award.assertion_id, "token": secret}

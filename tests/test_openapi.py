@@ -24,6 +24,7 @@ from recognition import openapi
 from recognition.extensions import db
 from recognition.headers import CONTENT_SECURITY_POLICY
 from recognition.mentorship.models import Topic
+from recognition.nominations import service as nominations_service
 from recognition.tokens import SCOPES
 from scoring.models import PersonProgress
 from scoring.rules import load_default_document
@@ -401,6 +402,66 @@ def test_real_answers_of_every_operation_match_the_document(
     moved = check(client.post(url, json={"employee_id": "M1"}, headers=write), "POST", url, 200)
     assert moved["state"] == "accepted"
     check(client.post(url, json={"employee_id": "M1"}, headers=write), "POST", url, 409)
+
+    # nominations: a two-step chain, a decline and a withdrawal
+    add_person("NA", name="Nia", role="admin")
+    add_person("NS", name="Sol", role="manager")
+    add_person("NM", name="Max", role="manager", manager_id="NS")
+    for ref, name in (("NE", "Eli"), ("NF", "Fay"), ("NG", "Gus")):
+        add_person(ref, name=name, manager_id="NM")
+    nominations_service.save_category(
+        {
+            "name": "Advocate of the month",
+            "period": "month",
+            "badge": "recognised-advocate",
+            "bonus_points": 100,
+            "who_may_nominate": "reports",
+            "steps": [{"decider": "second_line_manager"}, {"decider": "admin"}],
+        }
+    )
+    submit, decide = token("nominations:write"), token("nominations:decide")
+    reason = "Ran the launch week posts and brought in three new advocates."
+
+    def nominate(nominee: str) -> dict:
+        body = {
+            "nominator_id": "NM",
+            "nominee_id": nominee,
+            "category": "advocate-of-the-month",
+            "period": "2026-11",
+            "reason": reason,
+        }
+        url = "/api/v1/nominations"
+        return check(client.post(url, json=body, headers=submit), "POST", url, 201)
+
+    first, second, third = nominate("NE"), nominate("NF"), nominate("NG")
+    url = "/api/v1/nominations"
+    check(client.post(url, json={"nominator_id": "NM"}, headers=submit), "POST", url, 422)
+    url = f"/api/v1/nominations/{first['id']}/approve"
+    check(client.post(url, json={"actor_id": "NS", "step": 1}, headers=decide), "POST", url, 200)
+    check(client.post(url, json={"actor_id": "NE", "step": 2}, headers=decide), "POST", url, 403)
+    done = check(
+        client.post(url, json={"actor_id": "NA", "step": 2}, headers=decide), "POST", url, 200
+    )
+    assert done["status"] == "approved"
+    url = f"/api/v1/nominations/{second['id']}/decline"
+    declined = {"actor_id": "NS", "step": 1, "reason": "Not this month."}
+    check(client.post(url, json=declined, headers=decide), "POST", url, 200)
+    url = f"/api/v1/nominations/{third['id']}/withdraw"
+    check(client.post(url, json={"actor_id": "NM"}, headers=decide), "POST", url, 200)
+    again = check(client.post(url, json={"actor_id": "NM"}, headers=decide), "POST", url, 200)
+    assert again["status"] == "withdrawn"
+    url = f"/api/v1/nominations/{third['id']}/approve"
+    check(client.post(url, json={"actor_id": "NS", "step": 1}, headers=decide), "POST", url, 409)
+    url = f"/api/v1/nominations/{first['id']}"
+    shown = check(client.get(url, headers=read), "GET", url, 200)
+    assert [t["to"] for t in shown["timeline"]] == ["submitted", "in_review", "approved"]
+    check(client.get("/api/v1/nominations/999", headers=read), "GET", url, 404)
+    url = "/api/v1/nominations?status=approved&period=2026-11"
+    listed = check(client.get(url, headers=read), "GET", url, 200)
+    assert [n["id"] for n in listed["items"]] == [first["id"]]
+    url = "/api/v1/recognition-wall?period=2026-11"
+    wall = check(client.get(url, headers=read), "GET", url, 200)
+    assert [w["nominee_id"] for w in wall["items"]] == ["NE"]
 
     missing = {
         (op.method, openapi.openapi_path(op.rule)) for op in openapi.OPERATIONS

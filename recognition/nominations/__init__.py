@@ -1,0 +1,1 @@
+"""Manager nominations: versioned categories, staged approval, a recognition wall."""
