@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, func, select
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recognition.clock import utcnow
@@ -62,6 +71,30 @@ class Employee(db.Model):
             "role": self.role,
             "active": self.active,
         }
+
+
+def find_colleagues(q: str, me_id: int, limit: int = 8) -> list[Employee]:
+    """Active people other than `me_id` whose name or HR id contains `q` (2 to 100
+    characters; LIKE wildcards in it count as text), by name: search as you type."""
+    q = q.strip()
+    if len(q) < 2 or len(q) > 100:
+        return []
+    pattern = "%" + q.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+    return list(
+        db.session.scalars(
+            select(Employee)
+            .where(
+                Employee.active.is_(True),
+                Employee.id != me_id,
+                or_(
+                    func.lower(Employee.name).like(pattern),
+                    func.lower(Employee.external_id).like(pattern),
+                ),
+            )
+            .order_by(Employee.name)
+            .limit(limit)
+        )
+    )
 
 
 def slugify(text: str) -> str:

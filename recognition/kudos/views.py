@@ -10,40 +10,18 @@ import json
 import secrets
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from recognition.auth import current_person, login_required
 from recognition.extensions import db, htmx
 from recognition.inputs import record_id, whole_number
 from recognition.kudos import fairness, rules, service
-from recognition.people import Employee, Team
+from recognition.people import Employee, Team, find_colleagues
 from scoring.models import Event
 
 bp = Blueprint("kudos_pages", __name__)
 PAGE = 20
 SEARCH_LIMIT = 8
-
-
-def _colleagues(q: str, me: Employee) -> list[Employee]:
-    q = q.strip()
-    if len(q) < 2 or len(q) > 100:
-        return []
-    pattern = "%" + q.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
-    return list(
-        db.session.scalars(
-            select(Employee)
-            .where(
-                Employee.active.is_(True),
-                Employee.id != me.id,
-                or_(
-                    func.lower(Employee.name).like(pattern),
-                    func.lower(Employee.external_id).like(pattern),
-                ),
-            )
-            .order_by(Employee.name)
-            .limit(SEARCH_LIMIT)
-        )
-    )
 
 
 def _chosen(refs: list[str]) -> list[Employee]:
@@ -60,7 +38,7 @@ def _chosen(refs: list[str]) -> list[Employee]:
 def _form_context(me: Employee, form: dict, errors: dict | None = None, compact=False) -> dict:
     settings = service.current_settings()
     chosen = _chosen(form.get("receivers", []))
-    found = [p for p in _colleagues(form.get("q", ""), me) if p not in chosen]
+    found = [p for p in find_colleagues(form.get("q", ""), me.id, SEARCH_LIMIT) if p not in chosen]
     return {
         "form": form,
         "errors": errors or {},
@@ -97,7 +75,11 @@ def colleagues():
     """Search as you type: matching colleagues as checkboxes (a partial)."""
     me = current_person()
     chosen = set(request.args.getlist("receivers"))
-    found = [p for p in _colleagues(request.args.get("q", ""), me) if p.external_id not in chosen]
+    found = [
+        p
+        for p in find_colleagues(request.args.get("q", ""), me.id, SEARCH_LIMIT)
+        if p.external_id not in chosen
+    ]
     return render_template("kudos/_colleagues.html", found=found)
 
 

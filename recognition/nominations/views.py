@@ -11,14 +11,14 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from recognition.auth import current_person, login_required
 from recognition.extensions import db, htmx
 from recognition.inputs import whole_number
 from recognition.nominations import evidence, rules, service
 from recognition.nominations.models import OPEN, Nomination, NominationDecision
-from recognition.people import Employee
+from recognition.people import Employee, find_colleagues
 
 bp = Blueprint("nominations_pages", __name__)
 SEARCH_LIMIT = 8
@@ -29,28 +29,6 @@ STATUS_LABELS = {
     "declined": "Declined",
     "withdrawn": "Withdrawn",
 }
-
-
-def _people_matching(q: str, me: Employee) -> list[Employee]:
-    q = q.strip()
-    if len(q) < 2 or len(q) > 100:
-        return []
-    pattern = "%" + q.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
-    return list(
-        db.session.scalars(
-            select(Employee)
-            .where(
-                Employee.active.is_(True),
-                Employee.id != me.id,
-                or_(
-                    func.lower(Employee.name).like(pattern),
-                    func.lower(Employee.external_id).like(pattern),
-                ),
-            )
-            .order_by(Employee.name)
-            .limit(SEARCH_LIMIT)
-        )
-    )
 
 
 def _by_ref(ref: str | None) -> Employee | None:
@@ -72,7 +50,7 @@ def _form_context(me: Employee, form: dict, errors: dict | None = None) -> dict:
         chosen = cats[0]
         form["category"] = chosen.slug
     nominee = _by_ref(form.get("nominee"))
-    found = [p for p in _people_matching(form.get("q", ""), me) if p != nominee]
+    found = [p for p in find_colleagues(form.get("q", ""), me.id, SEARCH_LIMIT) if p != nominee]
     preview = None
     periods = _periods(chosen)
     if nominee is not None and chosen is not None:
@@ -114,7 +92,11 @@ def people():
     """Search as you type: matching colleagues as radio buttons (a partial)."""
     me = current_person()
     chosen = request.args.get("nominee", "")
-    found = [p for p in _people_matching(request.args.get("q", ""), me) if p.external_id != chosen]
+    found = [
+        p
+        for p in find_colleagues(request.args.get("q", ""), me.id, SEARCH_LIMIT)
+        if p.external_id != chosen
+    ]
     return render_template("nominations/_people.html", found=found)
 
 
