@@ -127,7 +127,7 @@ def seed_demo(people: int = 200, days: int = 90, random_seed: int = 7) -> dict:
     from recognition.people import Employee
     from scoring.events import ingest
     from scoring.ledger import Target, org_today, rebuild_derived, score_events
-    from scoring.progress import backfill_history
+    from scoring.progress import backfill_history, review_tiers
     from scoring.rulesets import live_scoring
 
     rng = random.Random(random_seed)
@@ -158,6 +158,13 @@ def seed_demo(people: int = 200, days: int = 90, random_seed: int = 7) -> dict:
         list(db.session.scalars(select(Employee).order_by(Employee.id))), rng, utcnow()
     )
     nominations = seed_nominations(rng)
+    # Kudos and nomination bonuses were given at their own moments; today's
+    # review brings every tier up to date with them, quietly (it is history).
+    begin_write(db.session)
+    for _ in live.ruleset.tiers:
+        if not review_tiers(live.generation, live.ruleset, org_today(), notify=False):
+            break
+    db.session.commit()
     rebuild_derived()
     mentorship = seed_mentorship(rng)
 
