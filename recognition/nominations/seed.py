@@ -86,7 +86,6 @@ def seed_nominations(rng: random.Random) -> dict:
     try:
         (m1, reports1), (m2, reports2) = rng.sample(teams, 2)
         second = {m.id: m.manager_id for m, _ in teams}
-        admin = admins[0]
         plans = [
             # (nominator, nominee, category, period start, outcome)
             (m1, rng.choice(reports1), "advocate-of-the-month", last_first, "approved"),
@@ -134,9 +133,12 @@ def seed_nominations(rng: random.Random) -> dict:
                 )
             elif outcome in ("in_review", "approved"):
                 service.approve(n.id, second[nominator.id], refresh=False)
-                if outcome == "approved":
+                # Step 2: an admin who neither made, received nor decided step 1.
+                involved = {nominator.id, nominee.id, second[nominator.id]}
+                decider = next((a for a in admins if a.id not in involved), None)
+                if outcome == "approved" and decider is not None:
                     clock.freeze(min(later + dt.timedelta(hours=20), real_now))
-                    service.approve(n.id, admin.id, refresh=False)
+                    service.approve(n.id, decider.id, refresh=False)
                     service.set_show_reasons(nominee, True)
     finally:
         clock.freeze(previous)
