@@ -81,9 +81,9 @@ def seed_nominations(rng: random.Random) -> dict:
         return dt.datetime.combine(day, dt.time(hour), tzinfo=tz)
 
     made = 0
-    previous = clock._frozen
     real_now = clock.utcnow()
-    try:
+    # Each step at its own moment; the clock is put back as it was afterwards.
+    with clock.frozen_at(real_now):
         (m1, reports1), (m2, reports2) = rng.sample(teams, 2)
         second = {m.id: m.manager_id for m, _ in teams}
         plans = [
@@ -140,6 +140,4 @@ def seed_nominations(rng: random.Random) -> dict:
                     clock.freeze(min(later + dt.timedelta(hours=20), real_now))
                     service.approve(n.id, decider.id, refresh=False)
                     service.set_show_reasons(nominee, True)
-    finally:
-        clock.freeze(previous)
     return {"nominations": made}
